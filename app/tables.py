@@ -1,0 +1,147 @@
+"""The relational schema (SQLAlchemy 2 typed style). Migrations in migrations/ mirror this file."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, utcnow
+
+
+class RequestStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+ACTIVE_REQUEST_STATUSES = (RequestStatus.PENDING, RequestStatus.RUNNING)
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class LlmModel(Base):
+    """A language model under test (named LlmModel so it never reads as an ORM 'model')."""
+
+    __tablename__ = "model"
+    __table_args__ = (UniqueConstraint("reference", "revision", "precision", "weight_type", "base_model"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(512))
+    source: Mapped[str] = mapped_column(String(16))  # bundled | local | hub
+    name: Mapped[str] = mapped_column(String(256))
+    revision: Mapped[str] = mapped_column(String(128), default="main")
+    commit_sha: Mapped[str | None] = mapped_column(String(128))
+    precision: Mapped[str] = mapped_column(String(16))
+    weight_type: Mapped[str] = mapped_column(String(16), default="original")
+    base_model: Mapped[str | None] = mapped_column(String(512))
+    model_type: Mapped[str] = mapped_column(String(32))
+    params_b: Mapped[float | None] = mapped_column(Float)
+    licence: Mapped[str | None] = mapped_column(String(128))
+    use_chat_template: Mapped[bool] = mapped_column(Boolean, default=False)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    requests: Mapped[list[EvalRequest]] = relationship(back_populates="model", lazy="raise")
+
+
+class EvalRequest(Base):
+    """One model evaluated on one suite. Re-running creates a new request; nothing is overwritten."""
+
+    __tablename__ = "eval_request"
+    __table_args__ = (
+        # The same model cannot be queued twice for a suite while a request is pending or running.
+        Index(
+            "uq_eval_request_active",
+            "model_id",
+            "suite",
+            unique=True,
+            sqlite_where=text("status IN ('PENDING', 'RUNNING')"),
+            postgresql_where=text("status IN ('PENDING', 'RUNNING')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("model.id", ondelete="CASCADE"), index=True)
+    suite: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.PENDING, index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    current_task: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(Text)
+    log_tail: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    artifacts_path: Mapped[str | None] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    model: Mapped[LlmModel] = relationship(back_populates="requests", lazy="raise")
+    results: Mapped[list[Result]] = relationship(back_populates="request", lazy="raise")
+
+
+class Result(Base):
+    """One metric of one benchmark of one request. Immutable once written."""
+
+    __tablename__ = "result"
+    __table_args__ = (UniqueConstraint("request_id", "task", "metric"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("eval_request.id", ondelete="CASCADE"), index=True)
+    benchmark: Mapped[str] = mapped_column(String(64))
+    task: Mapped[str] = mapped_column(String(128))
+    metric: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    stderr: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int | None] = mapped_column(Integer)
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    request: Mapped[EvalRequest] = relationship(back_populates="results", lazy="raise")
+
+
+class Job(Base):
+    """The queue. Workers claim rows; the reaper returns rows whose worker stopped heartbeating."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_claimable", "status", "priority", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="eval")
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("eval_request.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    run_after: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(128))
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
