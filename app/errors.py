@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class AppError(Exception):
     status_code = 400
@@ -22,3 +25,13 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     status_code = 409
+
+
+def describe_validation_errors(errors: Sequence[Any]) -> str:
+    """Pydantic's error list as one sentence per field: 'precision: Input should be ...'."""
+    parts = []
+    for error in errors:
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{'.'.join(location) or 'request'}: {message}")
+    return "; ".join(parts)

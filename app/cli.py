@@ -1,0 +1,233 @@
+"""The `evalboard` command: serve | worker | submit | eval | db."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.config import get_settings
+
+app = typer.Typer(help="evalboard: LLM evaluation harness and leaderboard.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+DEMO_MODEL = "bundled:smollm2-135m-instruct"
+
+
+def _logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (serve and worker do this automatically)."""
+    from app.migrate import upgrade
+
+    upgrade(revision=revision)
+    console.print(f"database at {get_settings().resolved_database_url.split('@')[-1]} is at {revision}")
+
+
+@app.command()
+def worker(
+    max_jobs: Annotated[int | None, typer.Option(help="Stop after this many jobs.")] = None,
+    exit_when_idle: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+) -> None:
+    """Claim and run jobs until stopped (SIGTERM finishes or releases the current job)."""
+    from app.migrate import upgrade
+    from app.worker.loop import run_worker
+
+    _logging()
+    settings = get_settings()
+    upgrade()
+    run_worker(settings, max_jobs=max_jobs, exit_when_idle=exit_when_idle)
+
+
+def _submit_demo_if_empty() -> None:
+    from sqlalchemy import func, select
+
+    from app.db import session_scope
+    from app.submissions.schemas import SubmissionIn
+    from app.submissions.service import submit
+    from app.tables import EvalRequest
+
+    settings = get_settings()
+    with session_scope(settings.resolved_database_url) as session:
+        if session.scalar(select(func.count()).select_from(EvalRequest)):
+            return
+        out = submit(session, settings, SubmissionIn(model=DEMO_MODEL, precision="float32", suites=["smoke"]))
+        console.print(f"demo: queued {DEMO_MODEL} on smoke (request {out.request_ids[0]})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: EVALBOARD_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: EVALBOARD_PORT")] = None,
+    demo: Annotated[bool, typer.Option(help="Queue the bundled model on smoke when the board is empty.")] = False,
+    local_worker: Annotated[bool, typer.Option(help="Run one local worker beside the API.")] = True,
+) -> None:
+    """Serve the API and pages, with one local worker."""
+    import uvicorn
+
+    from app.main import create_app
+    from app.migrate import upgrade
+
+    _logging()
+    settings = get_settings()
+    upgrade()
+    if demo:
+        _submit_demo_if_empty()
+    worker_process = None
+    if local_worker:
+        # A separate process, so the API process never imports torch and a worker crash leaves it up.
+        worker_process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])
+    console.print(f"evalboard on http://{host or settings.host}:{port or settings.port}  (API docs at /docs)")
+    try:
+        uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    finally:
+        if worker_process is not None:
+            worker_process.terminate()
+            try:
+                worker_process.wait(timeout=settings.worker_shutdown_grace_seconds + 15)
+            except subprocess.TimeoutExpired:
+                worker_process.kill()
+
+
+@app.command()
+def submit(
+    model: str,
+    suite: Annotated[list[str], typer.Option("--suite", "-s", help="Repeat for several suites.")] = ["smoke"],  # noqa: B006
+    url: Annotated[str, typer.Option(help="evalboard server")] = "http://127.0.0.1:8000",
+    revision: str | None = None,
+    precision: str = "bfloat16",
+    weight_type: str = "original",
+    base_model: str | None = None,
+    model_type: str | None = None,
+    chat_template: Annotated[bool | None, typer.Option("--chat-template/--no-chat-template")] = None,
+) -> None:
+    """Submit a model to a running server over its REST API."""
+    import httpx
+
+    body = {
+        "model": model, "revision": revision, "precision": precision, "weight_type": weight_type,
+        "base_model": base_model, "model_type": model_type, "use_chat_template": chat_template, "suites": suite,
+    }  # fmt: skip
+    try:
+        response = httpx.post(f"{url.rstrip('/')}/api/v1/models", json=body, timeout=60)
+    except httpx.HTTPError as exc:
+        console.print(f"[red]cannot reach {url}: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    if response.status_code != 201:
+        console.print(f"[red]{response.status_code}: {response.json().get('detail', response.text)}[/red]")
+        raise typer.Exit(1)
+    print(json.dumps(response.json()))
+
+
+@app.command("eval")
+def eval_command(
+    model: str,
+    suite: Annotated[str, typer.Option("--suite", "-s")] = "smoke",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write scores as JSON here.")] = None,
+    precision: str = "float32",
+    revision: str | None = None,
+    chat_template: Annotated[bool | None, typer.Option("--chat-template/--no-chat-template")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Default: EVALBOARD_WORKER_BATCH_SIZE")] = None,
+    limit: Annotated[int | None, typer.Option(help="Items per benchmark (for quick checks).")] = None,
+    artifacts: Annotated[Path | None, typer.Option(help="Keep lm-eval results and samples here.")] = None,
+) -> None:
+    """Evaluate a model once, without a server or database; print a table."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.errors import AppError
+    from app.submissions.references import resolve
+    from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX
+    from benchmarks.catalog import get_suite
+
+    settings = get_settings()
+    try:
+        suite_spec = get_suite(suite)
+        resolved = resolve(model, revision, settings)
+    except KeyError as exc:
+        console.print(f"[red]{exc.args[0]}[/red]")
+        raise typer.Exit(2) from exc
+    except AppError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    from benchmarks.harness import run_suite
+    from benchmarks.target import ModelLoadError, ModelTarget
+
+    bundled = BUNDLED_MODELS.get(resolved.reference.removeprefix(BUNDLED_PREFIX))
+    use_chat = chat_template if chat_template is not None else bool(bundled and bundled.chat)
+    target = ModelTarget(
+        reference=resolved.reference, source=resolved.source, revision=resolved.revision,
+        commit_sha=resolved.commit_sha, precision=precision, use_chat_template=use_chat,
+    )  # fmt: skip
+    output_dir = artifacts or Path(tempfile.mkdtemp(prefix="evalboard-eval-"))
+    started = time.monotonic()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
+        task_id = bar.add_task(f"{suite} · starting", total=1.0)
+
+        def on_progress(fraction: float, name: str | None) -> None:
+            bar.update(task_id, completed=fraction, description=f"{suite} · {name or 'done'}")
+
+        try:
+            outcome = run_suite(
+                target, suite_spec, cache_dir=settings.resolved_model_cache_dir, output_dir=output_dir,
+                device=settings.worker_device, batch_size=batch_size or settings.worker_batch_size,
+                limit=limit, on_progress=on_progress,
+            )  # fmt: skip
+        except ModelLoadError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+    table = Table(title=f"{resolved.name} · {suite}")
+    for column in ("benchmark", "metric", "score", "± stderr", "n"):
+        table.add_column(column, justify="right" if column != "benchmark" else "left")
+    for metric in outcome.metrics:
+        if metric.is_primary:
+            stderr = f"{metric.stderr:.4f}" if metric.stderr is not None else "—"
+            table.add_row(metric.benchmark, metric.metric, f"{metric.value:.4f}", stderr, str(metric.n))
+    primary = outcome.primary()
+    average = sum(m.value for m in primary.values()) / len(primary)
+    table.caption = f"average {average:.4f} · {time.monotonic() - started:.0f}s · artifacts in {output_dir}"
+    Console().print(table)
+    if output is not None:
+        report = {
+            "model": resolved.reference,
+            "suite": suite,
+            "average": average,
+            "benchmarks": {
+                name: {"metric": m.metric, "score": m.value, "stderr": m.stderr, "n": m.n}
+                for name, m in primary.items()
+            },
+            "metrics": [
+                {"benchmark": m.benchmark, "metric": m.metric, "value": m.value, "stderr": m.stderr, "n": m.n}
+                for m in outcome.metrics
+            ],
+            "provenance": next(iter(primary.values())).provenance,
+            "results_path": str(outcome.results_path),
+            "samples_path": str(outcome.samples_path),
+        }
+        output.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+        console.print(f"wrote {output}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

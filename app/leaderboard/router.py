@@ -1,0 +1,59 @@
+"""GET /api/v1/leaderboard and /api/v1/suites."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from app.deps import get_session
+from app.leaderboard.schemas import LeaderboardPage
+from app.leaderboard.service import leaderboard
+from benchmarks.catalog import SUITES
+
+router = APIRouter(prefix="/api/v1", tags=["leaderboard"])
+
+
+@router.get("/leaderboard", response_model=LeaderboardPage)
+def get_leaderboard(
+    suite: str = Query("smoke"),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    session: Session = Depends(get_session),
+) -> LeaderboardPage:
+    return leaderboard(session, suite, limit=limit, offset=offset)
+
+
+class BenchmarkOut(BaseModel):
+    name: str
+    task: str
+    display_en: str
+    display_ko: str
+    num_fewshot: int
+    primary_metric: str
+    language: str
+    random_baseline: float
+    version: str
+    description: str
+
+
+class SuiteOut(BaseModel):
+    name: str
+    title_en: str
+    title_ko: str
+    description: str
+    benchmarks: list[BenchmarkOut]
+
+
+@router.get("/suites", response_model=list[SuiteOut])
+def list_suites() -> list[SuiteOut]:
+    return [
+        SuiteOut(
+            name=s.name,
+            title_en=s.title_en,
+            title_ko=s.title_ko,
+            description=s.description,
+            benchmarks=[BenchmarkOut(**vars(b)) for b in s.benchmarks],
+        )
+        for s in SUITES.values()
+    ]

@@ -1,0 +1,54 @@
+"""create_app(): routers, error handlers, templates. Imports no torch/transformers/lm_eval."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from app import __version__
+from app.config import Settings, get_settings
+from app.db import engine_for
+from app.errors import AppError, describe_validation_errors
+from app.leaderboard.router import router as leaderboard_router
+from app.runs.router import router as runs_router
+from app.submissions.router import router as submissions_router
+from app.web.router import router as web_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="evalboard",
+        version=__version__,
+        description="LLM evaluation harness and leaderboard for Korean and English models.",
+    )
+    app.state.settings = settings
+
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        return JSONResponse(
+            {
+                "detail": describe_validation_errors(errors),
+                "errors": [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg"))} for e in errors],
+            },
+            status_code=422,
+        )
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        with engine_for(settings.resolved_database_url).connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(submissions_router)
+    app.include_router(runs_router)
+    app.include_router(leaderboard_router)
+    app.include_router(web_router)
+    return app

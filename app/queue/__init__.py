@@ -1,0 +1,1 @@
+"""The job queue: a table, claimed with one atomic statement, kept alive by heartbeats."""

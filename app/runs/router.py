@@ -1,0 +1,33 @@
+"""GET /api/v1/requests: evaluation requests with status, progress, error and log tail."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from app.deps import get_session
+from app.runs import service
+from app.runs.schemas import RequestOut
+
+router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
+
+
+@router.get("", response_model=list[RequestOut])
+def list_requests(
+    status: str | None = Query(None, description="PENDING, RUNNING, FINISHED, FAILED or CANCELLED"),
+    model_id: int | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    session: Session = Depends(get_session),
+) -> list[RequestOut]:
+    return service.list_requests(session, status=status, model_id=model_id, limit=limit, offset=offset)
+
+
+@router.get("/{request_id}", response_model=RequestOut, responses={404: {}})
+def get_request(request_id: int, session: Session = Depends(get_session)) -> RequestOut:
+    return service.get_request(session, request_id)
+
+
+@router.post("/{request_id}/cancel", response_model=RequestOut, responses={404: {}, 409: {}})
+def cancel_request(request_id: int, session: Session = Depends(get_session)) -> RequestOut:
+    return service.cancel_request(session, request_id)

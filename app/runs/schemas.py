@@ -1,0 +1,42 @@
+"""Evaluation request and result output shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ResultOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    benchmark: str
+    task: str
+    metric: str
+    value: float
+    stderr: float | None
+    n: int | None
+    is_primary: bool
+    provenance: dict[str, Any]
+
+
+class RequestOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    model_id: int
+    model_reference: str
+    model_name: str
+    suite: str
+    status: str
+    progress: float
+    current_task: str | None
+    error: str | None
+    log_tail: str | None
+    worker: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    results: list[ResultOut] = []

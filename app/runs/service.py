@@ -1,0 +1,150 @@
+"""Evaluation requests: reading them (API) and moving them through their states (worker)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from app.db import utcnow
+from app.errors import Conflict, InvalidInput, NotFound
+from app.queue import jobs
+from app.runs.schemas import RequestOut, ResultOut
+from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, Job, RequestStatus, Result
+
+
+def _to_out(request: EvalRequest, results: Iterable[Result] = ()) -> RequestOut:
+    return RequestOut(
+        id=request.id,
+        model_id=request.model_id,
+        model_reference=request.model.reference,
+        model_name=request.model.name,
+        suite=request.suite,
+        status=request.status,
+        progress=request.progress,
+        current_task=request.current_task,
+        error=request.error,
+        log_tail=request.log_tail,
+        worker=request.worker,
+        attempts=request.attempts,
+        created_at=request.created_at,
+        started_at=request.started_at,
+        finished_at=request.finished_at,
+        results=[ResultOut.model_validate(r) for r in results],
+    )
+
+
+def get_request(session: Session, request_id: int) -> RequestOut:
+    request = session.scalar(
+        select(EvalRequest)
+        .where(EvalRequest.id == request_id)
+        .options(selectinload(EvalRequest.model), selectinload(EvalRequest.results))
+    )
+    if request is None:
+        raise NotFound(f"no evaluation request with id {request_id}")
+    return _to_out(request, sorted(request.results, key=lambda r: (r.benchmark, r.metric)))
+
+
+def list_requests(
+    session: Session, *, status: str | None = None, model_id: int | None = None, limit: int = 50, offset: int = 0
+) -> list[RequestOut]:
+    query = select(EvalRequest).options(selectinload(EvalRequest.model)).order_by(EvalRequest.id.desc())
+    if status is not None:
+        wanted = status.upper()
+        if wanted not in RequestStatus.__members__:
+            raise InvalidInput(
+                f"unknown status {status!r}; use one of {', '.join(RequestStatus.__members__)}", field="status"
+            )
+        query = query.where(EvalRequest.status == wanted)
+    if model_id is not None:
+        query = query.where(EvalRequest.model_id == model_id)
+    return [_to_out(r) for r in session.scalars(query.limit(limit).offset(offset))]
+
+
+def cancel_request(session: Session, request_id: int) -> RequestOut:
+    request = session.get(EvalRequest, request_id)
+    if request is None:
+        raise NotFound(f"no evaluation request with id {request_id}")
+    if request.status not in ACTIVE_REQUEST_STATUSES:
+        raise Conflict(f"request {request_id} is {request.status}; only PENDING or RUNNING requests can be cancelled")
+    for job_id in session.scalars(select(Job.id).where(Job.request_id == request_id)):
+        jobs.cancel(session, job_id)
+    request.status = RequestStatus.CANCELLED
+    request.finished_at = utcnow()
+    request.error = "cancelled by request"
+    session.flush()
+    return get_request(session, request_id)
+
+
+# --- worker side ---------------------------------------------------------------------------------
+
+
+def mark_running(session: Session, request_id: int, worker_id: str, attempt: int) -> None:
+    session.execute(
+        update(EvalRequest)
+        .where(EvalRequest.id == request_id, EvalRequest.status.in_(ACTIVE_REQUEST_STATUSES))
+        .values(
+            status=RequestStatus.RUNNING,
+            worker=worker_id,
+            attempts=attempt,
+            started_at=utcnow(),
+            progress=0.0,
+            current_task=None,
+            error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def record_progress(
+    session: Session, request_id: int, *, progress: float | None, current_task: str | None, log_tail: str | None
+) -> None:
+    values: dict[str, Any] = {"log_tail": log_tail}
+    if progress is not None:
+        values["progress"] = max(0.0, min(1.0, progress))
+        values["current_task"] = current_task
+    session.execute(
+        update(EvalRequest)
+        .where(EvalRequest.id == request_id, EvalRequest.status == RequestStatus.RUNNING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_finished(session: Session, request_id: int, rows: list[dict[str, Any]], artifacts_path: str, log_tail: str) -> None:
+    """Store every result row and flip the status in the caller's transaction (all or nothing)."""
+    session.add_all(Result(request_id=request_id, **row) for row in rows)
+    session.execute(
+        update(EvalRequest)
+        .where(EvalRequest.id == request_id)
+        .values(
+            status=RequestStatus.FINISHED,
+            progress=1.0,
+            current_task=None,
+            finished_at=utcnow(),
+            artifacts_path=artifacts_path,
+            log_tail=log_tail,
+            error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_failed_or_pending(
+    session: Session, request_id: int, *, error: str, log_tail: str | None, final: bool
+) -> None:
+    """After a failed attempt: FAILED for good, or back to PENDING awaiting a retry (error kept)."""
+    session.execute(
+        update(EvalRequest)
+        .where(EvalRequest.id == request_id, EvalRequest.status.in_(ACTIVE_REQUEST_STATUSES))
+        .values(
+            status=RequestStatus.FAILED if final else RequestStatus.PENDING,
+            error=error,
+            log_tail=log_tail,
+            finished_at=utcnow() if final else None,
+            current_task=None,
+        )
+        .execution_options(synchronize_session=False)
+    )

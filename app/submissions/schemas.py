@@ -1,0 +1,66 @@
+"""Submission input and model output shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Precision = Literal["float32", "float16", "bfloat16", "8bit", "4bit"]
+WeightType = Literal["original", "delta", "adapter"]
+ModelType = Literal["pretrained", "continuously_pretrained", "fine_tuned", "chat", "merge"]
+
+
+class SubmissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    model: str = Field(
+        ...,
+        min_length=1,
+        max_length=512,
+        description="bundled:NAME, a local folder on the server, or a hub id org/name[@revision]",
+        examples=["bundled:smollm2-135m-instruct"],
+    )
+    revision: str | None = Field(None, max_length=128, description="Hub revision (branch, tag or commit)")
+    precision: Precision = "bfloat16"
+    weight_type: WeightType = "original"
+    base_model: str | None = Field(None, max_length=512, description="Required for delta and adapter weights")
+    model_type: ModelType | None = Field(None, description="Default: the bundled model's own type, else pretrained")
+    use_chat_template: bool | None = Field(None, description="Default: true for chat models")
+    suites: list[str] = Field(default_factory=lambda: ["smoke"], min_length=1, max_length=16)
+    licence: str | None = Field(None, max_length=128)
+
+    @model_validator(mode="after")
+    def _base_model_rules(self) -> SubmissionIn:
+        if self.weight_type in ("delta", "adapter") and not self.base_model:
+            raise ValueError(f"weight_type {self.weight_type!r} needs base_model: the model the weights apply to")
+        if self.weight_type == "original" and self.base_model:
+            raise ValueError("base_model is only for delta or adapter weights; set weight_type or drop base_model")
+        return self
+
+
+class ModelOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    reference: str
+    source: str
+    name: str
+    revision: str
+    commit_sha: str | None
+    precision: str
+    weight_type: str
+    base_model: str | None
+    model_type: str
+    params_b: float | None
+    licence: str | None
+    use_chat_template: bool
+    flags: list[str]
+    submitted_at: datetime
+
+
+class SubmissionOut(BaseModel):
+    model_id: int
+    request_ids: list[int]
+    job_ids: list[int]

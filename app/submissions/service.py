@@ -1,0 +1,116 @@
+"""Submitting a model: validate, then Model + EvalRequest + Job rows in one transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.errors import Conflict, InvalidInput, NotFound
+from app.queue import jobs
+from app.submissions.references import resolve
+from app.submissions.schemas import SubmissionIn, SubmissionOut
+from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, LlmModel
+from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX
+from benchmarks.catalog import SUITES
+
+
+def check_suites(names: list[str]) -> list[str]:
+    unknown = [name for name in names if name not in SUITES]
+    if unknown:
+        raise InvalidInput(
+            f"unknown suite {', '.join(map(repr, unknown))}; known suites: {', '.join(sorted(SUITES))}",
+            field="suites",
+        )
+    return list(dict.fromkeys(names))  # keep order, drop repeats
+
+
+def submit(session: Session, settings: Settings, body: SubmissionIn) -> SubmissionOut:
+    suites = check_suites(body.suites)
+    resolved = resolve(body.model, body.revision, settings)
+    if resolved.is_adapter and body.weight_type != "adapter":
+        raise InvalidInput("this folder holds an adapter (adapter_config.json): set weight_type to adapter", field="weight_type")
+    if body.weight_type == "adapter" and not resolved.is_adapter and resolved.source == "local":
+        raise InvalidInput("weight_type is adapter but the folder has no adapter_config.json", field="weight_type")
+    base_reference = None
+    if body.base_model:
+        base_reference = resolve(body.base_model, None, settings).reference
+    if resolved.params_b and resolved.params_b > settings.max_model_params_b:
+        raise InvalidInput(
+            f"{resolved.params_b:g}B parameters is over this server's limit of {settings.max_model_params_b:g}B",
+            field="model",
+        )
+
+    bundled = BUNDLED_MODELS.get(resolved.reference.removeprefix(BUNDLED_PREFIX)) if resolved.source == "bundled" else None
+    model_type = body.model_type or (bundled.model_type if bundled else "pretrained")
+    use_chat_template = body.use_chat_template if body.use_chat_template is not None else model_type == "chat"
+
+    model = session.scalar(
+        select(LlmModel).where(
+            LlmModel.reference == resolved.reference,
+            LlmModel.revision == resolved.revision,
+            LlmModel.precision == body.precision,
+            LlmModel.weight_type == body.weight_type,
+            LlmModel.base_model.is_(None) if base_reference is None else LlmModel.base_model == base_reference,
+        )
+    )
+    if model is None:
+        model = LlmModel(
+            reference=resolved.reference,
+            source=resolved.source,
+            name=resolved.name,
+            revision=resolved.revision,
+            commit_sha=resolved.commit_sha,
+            precision=body.precision,
+            weight_type=body.weight_type,
+            base_model=base_reference,
+            model_type=model_type,
+            params_b=resolved.params_b,
+            licence=body.licence or resolved.licence,
+            use_chat_template=use_chat_template,
+            flags=[],
+        )
+        session.add(model)
+        session.flush()
+    else:
+        active = session.scalars(
+            select(EvalRequest.suite).where(
+                EvalRequest.model_id == model.id,
+                EvalRequest.suite.in_(suites),
+                EvalRequest.status.in_(ACTIVE_REQUEST_STATUSES),
+            )
+        ).all()
+        if active:
+            raise Conflict(
+                f"{resolved.reference} ({resolved.revision}, {body.precision}) is already queued or running "
+                f"on {', '.join(sorted(active))}; wait for it to finish or cancel it first"
+            )
+
+    request_ids: list[int] = []
+    job_ids: list[int] = []
+    try:
+        with session.begin_nested():  # the partial unique index catches a concurrent duplicate
+            for suite in suites:
+                request = EvalRequest(model_id=model.id, suite=suite)
+                session.add(request)
+                session.flush()
+                job = jobs.enqueue(
+                    session, kind="eval", request_id=request.id, max_attempts=settings.job_max_attempts
+                )
+                request_ids.append(request.id)
+                job_ids.append(job.id)
+    except IntegrityError as exc:
+        raise Conflict(f"{resolved.reference} is already queued on one of {', '.join(suites)}") from exc
+    return SubmissionOut(model_id=model.id, request_ids=request_ids, job_ids=job_ids)
+
+
+def get_model(session: Session, model_id: int) -> LlmModel:
+    model = session.get(LlmModel, model_id)
+    if model is None:
+        raise NotFound(f"no model with id {model_id}")
+    return model
+
+
+def list_models(session: Session, *, limit: int, offset: int) -> list[LlmModel]:
+    return list(session.scalars(select(LlmModel).order_by(LlmModel.id.desc()).limit(limit).offset(offset)))

@@ -1,0 +1,67 @@
+"""HTML pages. They call the same services as the API; they never query the database directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.deps import get_session, get_settings_dep
+from app.errors import AppError, describe_validation_errors
+from app.leaderboard.service import leaderboard
+from app.runs.service import list_requests
+from app.submissions.schemas import SubmissionIn
+from app.submissions.service import submit
+from benchmarks.catalog import SUITES
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates"))
+router = APIRouter(include_in_schema=False)
+
+
+def _render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, name, {"suites": SUITES, **context}, status_code=status_code)
+
+
+@router.get("/", response_class=HTMLResponse)
+def board(request: Request, suite: str = "smoke", session: Session = Depends(get_session)) -> HTMLResponse:
+    if suite not in SUITES:
+        return _render(request, "leaderboard.html", 404, page=None, error=f"unknown suite {suite!r}", suite=suite)
+    page = leaderboard(session, suite, limit=200)
+    return _render(request, "leaderboard.html", page=page, error=None, suite=suite)
+
+
+def _queue(session: Session) -> dict[str, Any]:
+    return {status: list_requests(session, status=status, limit=20) for status in ("RUNNING", "PENDING", "FAILED", "FINISHED")}
+
+
+@router.get("/submit", response_class=HTMLResponse)
+def submit_form(request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
+    return _render(request, "submit.html", form={}, error=None, queue=_queue(session))
+
+
+@router.post("/submit", response_class=HTMLResponse, response_model=None)
+async def submit_post(
+    request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+) -> Response:
+    form = await request.form()
+    fields: dict[str, Any] = {
+        key: str(value).strip() for key, value in form.items() if key != "suites" and str(value).strip()
+    }
+    fields["use_chat_template"] = "use_chat_template" in form
+    fields["suites"] = [str(s) for s in form.getlist("suites")] or ["smoke"]
+    try:
+        body = SubmissionIn.model_validate(fields)
+        submit(session, settings, body)
+    except ValidationError as exc:
+        error = describe_validation_errors(exc.errors())
+        return _render(request, "submit.html", 422, form=fields, error=error, queue=_queue(session))
+    except AppError as exc:
+        session.rollback()
+        return _render(request, "submit.html", exc.status_code, form=fields, error=exc.message, queue=_queue(session))
+    return RedirectResponse("/submit?submitted=1", status_code=303)

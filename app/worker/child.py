@@ -1,0 +1,102 @@
+"""The child process that runs one job attempt. Heavy imports (torch, lm_eval) happen only here.
+
+Its exit code is the contract with the parent: 0 success (outcome.json written), PERMANENT_EXIT
+for failures a retry cannot fix (error.json says why), anything else a crash worth retrying.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import sys
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from app.worker import files
+
+PERMANENT_EXIT = 3
+TRANSIENT_EXIT = 4
+
+
+def _die_with_parent() -> None:
+    """If the worker is SIGKILLed, take the child down too (Linux): no orphan keeps computing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _redirect_output(log_path: Path) -> None:
+    """Send fd 1 and 2 (Python, C extensions, tqdm) to the job log the parent tails."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+
+
+def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
+    from benchmarks.catalog import get_suite
+    from benchmarks.harness import run_suite
+    from benchmarks.target import ModelTarget
+
+    def on_progress(fraction: float, task: str | None) -> None:
+        files.write_json_atomic(attempt_dir / files.PROGRESS, {"progress": fraction, "task": task})
+        print(f"[evalboard] progress {fraction:.0%} {task or ''}", flush=True)
+
+    outcome = run_suite(
+        ModelTarget(**spec["target"]),
+        get_suite(spec["suite"]),
+        cache_dir=Path(spec["cache_dir"]),
+        output_dir=attempt_dir,
+        device=spec["device"],
+        batch_size=spec["batch_size"],
+        limit=spec.get("limit"),
+        on_progress=on_progress,
+    )
+    return {
+        "metrics": [asdict(metric) for metric in outcome.metrics],
+        "results_path": str(outcome.results_path),
+        "samples_path": str(outcome.samples_path),
+    }
+
+
+def main(spec: dict[str, Any], attempt_dir_name: str) -> None:
+    """multiprocessing target: run the job, write outcome.json or error.json, exit with a code."""
+    attempt_dir = Path(attempt_dir_name)
+    _die_with_parent()
+    _redirect_output(attempt_dir / files.LOG)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if spec.get("offline", True):
+        # Hub repos are pinned and downloaded by the loader; datasets never come from the hub here.
+        os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    from benchmarks.target import ModelLoadError
+
+    try:
+        if spec["kind"] != "eval":
+            raise ModelLoadError(f"this worker cannot run jobs of kind {spec['kind']!r}")
+        result = run_eval(spec, attempt_dir)
+    except ModelLoadError as exc:
+        traceback.print_exc()
+        files.write_json_atomic(attempt_dir / files.ERROR, {"error": str(exc), "permanent": True})
+        sys.stdout.flush()
+        os._exit(PERMANENT_EXIT)
+    except Exception as exc:
+        traceback.print_exc()
+        files.write_json_atomic(
+            attempt_dir / files.ERROR, {"error": f"{type(exc).__name__}: {exc}", "permanent": False}
+        )
+        sys.stdout.flush()
+        os._exit(TRANSIENT_EXIT)
+    files.write_json_atomic(attempt_dir / files.OUTCOME, result)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # skip interpreter teardown: torch's can take seconds and has nothing to save

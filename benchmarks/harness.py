@@ -1,0 +1,188 @@
+"""The one place that calls lm-eval.
+
+A suite runs benchmark by benchmark against one loaded model, so progress can be reported
+between benchmarks and the model is loaded once. Each call to simple_evaluate resets lm-eval's
+seeds, so a benchmark's numbers do not depend on which benchmarks ran before it: they equal what
+`lm_eval --tasks <task>` prints with the same arguments (see `reproduce_command`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from benchmarks.backends import hf
+from benchmarks.catalog import TASKS_DIR, BenchmarkSpec, Suite
+from benchmarks.target import ModelTarget
+
+ProgressCallback = Callable[[float, str | None], None]
+
+
+@dataclass
+class MetricValue:
+    benchmark: str
+    task: str
+    metric: str
+    value: float
+    stderr: float | None
+    n: int | None
+    is_primary: bool
+    provenance: dict[str, Any]
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    model_args: dict[str, Any]
+    metrics: list[MetricValue] = field(default_factory=list)
+    results_path: Path | None = None
+    samples_path: Path | None = None
+
+    def primary(self) -> dict[str, MetricValue]:
+        return {m.benchmark: m for m in self.metrics if m.is_primary}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def reproduce_command(spec: BenchmarkSpec, args: dict[str, Any], apply_chat_template: bool) -> str:
+    """The lm_eval command line that reproduces one benchmark's numbers."""
+    model_args = ",".join(f"{k}={v}" for k, v in args.items() if k not in ("device", "batch_size"))
+    parts = [
+        "lm_eval", "--model", "hf", "--model_args", model_args,
+        "--include_path", str(TASKS_DIR), "--tasks", spec.task,
+        "--num_fewshot", str(spec.num_fewshot),
+        "--batch_size", str(args.get("batch_size", 8)), "--device", str(args.get("device", "cpu")),
+    ]  # fmt: skip
+    if apply_chat_template:
+        parts += ["--apply_chat_template", "--fewshot_as_multiturn"]
+    return shlex.join(parts)
+
+
+def _metrics_for(
+    spec: BenchmarkSpec, task_results: dict[str, Any], n: int | None, provenance: dict[str, Any]
+) -> list[MetricValue]:
+    """lm-eval keys look like 'acc,none' and 'acc_stderr,none'; keep every numeric metric."""
+    values: list[MetricValue] = []
+    for key, value in task_results.items():
+        if "," not in key or "_stderr," in key or not isinstance(value, int | float):
+            continue
+        metric, filter_name = key.split(",", 1)
+        stderr = task_results.get(f"{metric}_stderr,{filter_name}")
+        stderr = float(stderr) if isinstance(stderr, int | float) else None
+        name = metric if filter_name == "none" else f"{metric},{filter_name}"
+        values.append(
+            MetricValue(
+                benchmark=spec.name,
+                task=spec.task,
+                metric=name,
+                value=float(value),
+                stderr=stderr,
+                n=n,
+                is_primary=metric == spec.primary_metric,
+                provenance=provenance,
+            )
+        )
+    if not any(v.is_primary for v in values):
+        raise RuntimeError(f"{spec.task} produced no {spec.primary_metric!r} metric; got {sorted(task_results)}")
+    return values
+
+
+def run_suite(
+    target: ModelTarget,
+    suite: Suite,
+    *,
+    cache_dir: Path,
+    output_dir: Path,
+    device: str = "auto",
+    batch_size: int = 8,
+    limit: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> SuiteOutcome:
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+    from lm_eval.utils import handle_non_serializable
+
+    report = on_progress or (lambda _fraction, _task: None)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    device = hf.pick_device(device)
+    report(0.0, "loading model")
+    args = hf.model_args(target, cache_dir=cache_dir, device=device, batch_size=batch_size)
+    commit = hf.model_commit(target, cache_dir)
+    lm = hf.load(args)
+    template_hash = hf.chat_template_hash(lm) if target.use_chat_template else None
+    task_manager = TaskManager(include_path=str(TASKS_DIR))
+
+    outcome = SuiteOutcome(suite=suite.name, model_args=args)
+    merged: dict[str, Any] = {"results": {}, "versions": {}, "n-shot": {}, "configs": {}, "n-samples": {}}
+    samples_path = output_dir / "samples.jsonl"
+    total = len(suite.benchmarks)
+    with samples_path.open("w", encoding="utf-8") as samples_file:
+        for index, spec in enumerate(suite.benchmarks):
+            report(index / total, spec.name)
+            started = _now()
+            results = lm_eval.simple_evaluate(
+                model=lm,
+                tasks=[spec.task],
+                num_fewshot=spec.num_fewshot,
+                batch_size=batch_size,
+                limit=limit,
+                log_samples=True,
+                apply_chat_template=target.use_chat_template,
+                fewshot_as_multiturn=target.use_chat_template,
+                task_manager=task_manager,
+            )
+            if results is None:  # only on non-zero ranks in multi-process runs
+                raise RuntimeError("lm-eval returned no results")
+            for key in merged:
+                merged[key].update(results.get(key, {}))
+            for sample in results.get("samples", {}).get(spec.task, []):
+                record = {"benchmark": spec.name, "task": spec.task, **sample}
+                samples_file.write(json.dumps(record, default=handle_non_serializable, ensure_ascii=False) + "\n")
+            n_samples = results.get("n-samples", {}).get(spec.task, {})
+            task_config = results.get("configs", {}).get(spec.task, {})
+            provenance = {
+                "lm_eval_version": version("lm_eval"),
+                "task": spec.task,
+                "task_version": results.get("versions", {}).get(spec.task),
+                "task_config_hash": config_hash(task_config),
+                "benchmark_version": spec.version,
+                "num_fewshot": spec.num_fewshot,
+                "backend": "hf",
+                "backend_args": args,
+                "model_commit": commit,
+                "dtype": args.get("dtype", target.precision),
+                "apply_chat_template": target.use_chat_template,
+                "chat_template_hash": template_hash,
+                "limit": limit,
+                "seeds": {"random": 0, "numpy": 1234, "torch": 1234, "fewshot": 1234},
+                "data_source": "bundled",
+                "started_at": started,
+                "finished_at": _now(),
+                "reproduce": reproduce_command(spec, args, target.use_chat_template),
+                "host": {"python": platform.python_version(), "torch": version("torch"),
+                         "transformers": version("transformers"), "device": device},
+            }  # fmt: skip
+            outcome.metrics.extend(
+                _metrics_for(spec, results["results"][spec.task], n_samples.get("effective"), provenance)
+            )
+    report(1.0, None)
+    results_path = output_dir / "results.json"
+    merged.update(model_name=str(args.get("pretrained")), model_args=args, lm_eval_version=version("lm_eval"))
+    results_path.write_text(json.dumps(merged, indent=2, default=handle_non_serializable, ensure_ascii=False))
+    outcome.results_path = results_path
+    outcome.samples_path = samples_path
+    return outcome

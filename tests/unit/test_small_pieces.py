@@ -1,0 +1,67 @@
+"""Pure functions: backoff, log tails, error messages, metric extraction, reproduce commands."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from app.errors import describe_validation_errors
+from app.queue.jobs import backoff
+from app.worker.files import log_tail
+from benchmarks.catalog import SMOKE
+from benchmarks.harness import _metrics_for, config_hash, reproduce_command
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert backoff(1, 10) == timedelta(seconds=10)
+    assert backoff(2, 10) == timedelta(seconds=20)
+    assert backoff(3, 10) == timedelta(seconds=40)
+    assert backoff(30, 10) == timedelta(hours=1)
+
+
+def test_log_tail_collapses_progress_bars_and_keeps_last_lines(tmp_path: Path) -> None:
+    log = tmp_path / "job.log"
+    log.write_text("one\ntwo\nbar 10%\rbar 50%\rbar 100%\n\nthree\n")
+    assert log_tail(log, 3) == "two\nbar 100%\nthree"
+    assert log_tail(tmp_path / "missing.log", 3) == ""
+
+
+def test_validation_errors_read_as_sentences() -> None:
+    errors = [
+        {"loc": ("body", "precision"), "msg": "Input should be 'float32' or 'float16'"},
+        {"loc": ("body",), "msg": "Value error, weight_type 'adapter' needs base_model"},
+    ]
+    assert describe_validation_errors(errors) == (
+        "precision: Input should be 'float32' or 'float16'; request: weight_type 'adapter' needs base_model"
+    )
+
+
+def test_metrics_are_read_from_lm_eval_keys() -> None:
+    spec = SMOKE.benchmark("mmlu_en_mini")
+    task_results = {"alias": "x", "acc,none": 0.5, "acc_stderr,none": 0.1, "acc_norm,none": 0.25, "acc_norm_stderr,none": "N/A"}
+    metrics = {m.metric: m for m in _metrics_for(spec, task_results, 24, {"p": 1})}
+    assert set(metrics) == {"acc", "acc_norm"}
+    assert metrics["acc"].is_primary and not metrics["acc_norm"].is_primary
+    assert metrics["acc"].stderr == pytest.approx(0.1)
+    assert metrics["acc_norm"].stderr is None
+    assert metrics["acc"].n == 24
+
+
+def test_missing_primary_metric_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="no 'acc' metric"):
+        _metrics_for(SMOKE.benchmark("mmlu_en_mini"), {"f1,none": 0.3}, 10, {})
+
+
+def test_reproduce_command_names_task_shots_and_chat_template() -> None:
+    spec = SMOKE.benchmark("short_answer")
+    command = reproduce_command(spec, {"pretrained": "/m", "dtype": "float32", "device": "cpu", "batch_size": 8}, True)
+    assert command.startswith("lm_eval --model hf --model_args pretrained=/m,dtype=float32")
+    assert "--tasks evalboard_smoke_short_answer" in command
+    assert "--num_fewshot 0" in command and "--apply_chat_template" in command
+
+
+def test_config_hash_is_order_independent() -> None:
+    assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})
