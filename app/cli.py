@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.config import get_settings
+from app.procutil import die_with_parent
 
 app = typer.Typer(help="evalboard: LLM evaluation harness and leaderboard.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -93,7 +95,10 @@ def serve(
     worker_process = None
     if local_worker:
         # A separate process, so the API process never imports torch and a worker crash leaves it up.
-        worker_process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])
+        # SIGTERM on parent death: the worker then releases its job instead of vanishing mid-run.
+        worker_process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"], preexec_fn=lambda: die_with_parent(signal.SIGTERM)
+        )
     console.print(f"evalboard on http://{host or settings.host}:{port or settings.port}  (API docs at /docs)")
     try:
         uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")

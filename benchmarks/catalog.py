@@ -82,10 +82,14 @@ SMOKE = Suite(
             display_ko="단답형 (정확 일치)",
             num_fewshot=0,
             primary_metric="exact_match",
-            language="en",
+            language="en+ko",
             random_baseline=0.0,
             version="1.0",
-            description="Short factual questions answered by greedy generation, scored by exact match.",
+            description=(
+                "Short factual questions (16 English, 8 Korean) answered by greedy generation; correct when "
+                "the normalized answer equals, starts with or ends with the reference or an alias "
+                "(instruct models answer in sentences; Korean particles may follow the answer)."
+            ),
         ),
     ),
 )

@@ -6,7 +6,6 @@ for failures a retry cannot fix (error.json says why), anything else a crash wor
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -16,20 +15,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from app.procutil import die_with_parent
 from app.worker import files
 
 PERMANENT_EXIT = 3
 TRANSIENT_EXIT = 4
-
-
-def _die_with_parent() -> None:
-    """If the worker is SIGKILLed, take the child down too (Linux): no orphan keeps computing."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 def _redirect_output(log_path: Path) -> None:
@@ -72,7 +62,7 @@ def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
 def main(spec: dict[str, Any], attempt_dir_name: str) -> None:
     """multiprocessing target: run the job, write outcome.json or error.json, exit with a code."""
     attempt_dir = Path(attempt_dir_name)
-    _die_with_parent()
+    die_with_parent(signal.SIGKILL)  # a SIGKILLed worker takes its job's child down with it
     _redirect_output(attempt_dir / files.LOG)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if spec.get("offline", True):

@@ -35,8 +35,9 @@ def _load(name: str) -> DatasetDict:
     )
 
 
-# lm-eval calls custom_dataset(**metadata, **dataset_kwargs); with --metadata
-# and model_args merged in, so unknown keyword arguments are accepted and ignored.
+# lm-eval calls custom_dataset(**metadata, **dataset_kwargs), and its metadata
+# includes the YAML's `version`, --metadata and the model_args, so every loader
+# accepts and ignores arbitrary keyword arguments.
 def load_mmlu_en(**kwargs: Any) -> DatasetDict:
     """English MMLU-schema items: question, subject, choices[4], answer (0-3)."""
     return _load("mmlu_en")

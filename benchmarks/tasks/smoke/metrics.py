@@ -2,12 +2,14 @@
 
 lm-eval's built-in ``exact_match`` compares against a single reference and
 its ``ignore_punctuation`` only strips ASCII punctuation.  Instruct models
-rarely answer with the bare string ("Paris.", "The answer is Paris",
-"서울입니다"), so a prediction counts as correct when, after normalization,
-it equals the answer or one of its aliases, or *starts* with one of them as a
-whole word (optionally followed by a Korean particle/copula, since Korean
-attaches those to the word without a space).  Deliberately simple: no
-fuzzy matching, and an answer buried later in a sentence does not count.
+rarely answer with the bare string: they say "Paris.", "The answer is Paris",
+"The capital of France is Paris." or "서울입니다".  So, after normalization
+(NFKC, lowercase, Unicode punctuation removed, Hangul kept), a prediction is
+correct when it equals the answer or one of its aliases, or *starts or ends*
+with one of them as a whole word.  A Korean particle/copula may follow the
+answer ("서울입니다", "파리는"), since Korean attaches those without a space.
+Deliberately simple: no fuzzy matching, and an answer in the middle of a
+sentence does not count.
 """
 
 from __future__ import annotations
@@ -38,11 +40,17 @@ def _strip_lead(pred: str) -> str:
     return rest if head in _ARTICLES and rest else pred
 
 
-def _matches(pred: str, target: str) -> bool:
-    if not target or not pred.startswith(target):
+def _starts_with_word(text: str, target: str) -> bool:
+    """``text`` begins with ``target`` as a whole word (a Korean particle may follow)."""
+    if not target or not text.startswith(target):
         return False
-    rest = pred[len(target) :]
+    rest = text[len(target) :]
     return rest == "" or rest.startswith(" ") or rest.split(" ", 1)[0] in _KO_SUFFIXES
+
+
+def _matches(pred: str, target: str) -> bool:
+    tail = " ".join(pred.split(" ")[-len(target.split(" ")) :])  # as many final words as the target has
+    return _starts_with_word(pred, target) or _starts_with_word(tail, target)
 
 
 def is_correct(prediction: str, targets: list[str]) -> bool:
