@@ -10,6 +10,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -17,13 +19,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.procutil import die_with_parent
 
 app = typer.Typer(help="evalboard: LLM evaluation harness and leaderboard.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 DEMO_MODEL = "bundled:smollm2-135m-instruct"
 
 
@@ -92,23 +94,34 @@ def serve(
     upgrade()
     if demo:
         _submit_demo_if_empty()
-    worker_process = None
-    if local_worker:
-        # A separate process, so the API process never imports torch and a worker crash leaves it up.
-        # SIGTERM on parent death: the worker then releases its job instead of vanishing mid-run.
-        worker_process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"], preexec_fn=lambda: die_with_parent(signal.SIGTERM)
-        )
+    companions = [lambda: local_worker_process(settings)] if local_worker else []
     console.print(f"evalboard on http://{host or settings.host}:{port or settings.port}  (API docs at /docs)")
+    uvicorn.run(
+        create_app(settings, companions=companions),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+@contextmanager
+def local_worker_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """One `evalboard worker` beside the API: a separate process, so the API never imports torch
+    and a worker crash leaves the API up. Stopped (its job finished or released) before serve exits."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"],
+        # If serve is SIGKILLed, the worker still gets SIGTERM and releases its job.
+        preexec_fn=lambda: die_with_parent(signal.SIGTERM),
+    )
     try:
-        uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+        yield process
     finally:
-        if worker_process is not None:
-            worker_process.terminate()
-            try:
-                worker_process.wait(timeout=settings.worker_shutdown_grace_seconds + 15)
-            except subprocess.TimeoutExpired:
-                worker_process.kill()
+        process.terminate()
+        try:
+            process.wait(timeout=settings.worker_shutdown_grace_seconds + 15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @app.command()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,9 +20,22 @@ from app.submissions.router import router as submissions_router
 from app.web.router import router as web_router
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, companions: Sequence[Callable[[], AbstractContextManager[object]]] = ()
+) -> FastAPI:
+    """companions: context managers held for the app's lifetime (serve's local worker). They exit in
+    the lifespan shutdown, which uvicorn runs before it re-raises SIGTERM, unlike a `finally`."""
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        with ExitStack() as stack:
+            for companion in companions:
+                stack.enter_context(companion())
+            yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="evalboard",
         version=__version__,
         description="LLM evaluation harness and leaderboard for Korean and English models.",

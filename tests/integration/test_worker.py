@@ -1,0 +1,56 @@
+"""The worker loop with a real child process, on both databases: a model that cannot load fails
+for good at once (no retries), with its reason and log tail in the API; cancellations stick."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.config import Settings
+from app.db import session_scope
+from app.main import create_app
+from app.tables import Job
+from app.worker.loop import Worker
+from tests.unit.test_references import write_safetensors
+
+
+def test_model_that_fails_to_load_ends_failed_with_reason_and_log_tail(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "broken-model"
+    folder.mkdir()
+    # Valid enough to pass submission checks; no transformers architecture is called this.
+    (folder / "config.json").write_text(json.dumps({"model_type": "no-such-architecture"}))
+    write_safetensors(folder / "model.safetensors", {"w": [4, 4]})
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/api/v1/models", json={"model": str(folder), "precision": "float32"})
+        assert response.status_code == 201, response.text
+        request_id = response.json()["request_ids"][0]
+
+        outcome = Worker(settings).run_job(_claim(settings))
+        assert outcome.kind == "failed"
+
+        request = client.get(f"/api/v1/requests/{request_id}").json()
+        assert request["status"] == "FAILED"
+        assert "could not load" in request["error"] and str(folder) in request["error"]
+        assert "no-such-architecture" in request["log_tail"]  # the traceback's last lines
+        assert request["results"] == []
+        assert [r["id"] for r in client.get("/api/v1/requests?status=FAILED").json()] == [request_id]
+    with session_scope(settings.resolved_database_url) as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.status, job.attempts) == ("failed", 1)  # a load error is not retried
+
+
+def test_cancelled_request_is_not_run(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        body = {"model": "bundled:smollm2-135m-instruct", "precision": "float32"}
+        request_id = client.post("/api/v1/models", json=body).json()["request_ids"][0]
+        assert client.post(f"/api/v1/requests/{request_id}/cancel").json()["status"] == "CANCELLED"
+    assert Worker(settings).claim() is None  # the cancelled job is not claimable
+
+
+def _claim(settings: Settings):  # type: ignore[no-untyped-def]
+    claimed = Worker(settings).claim()
+    assert claimed is not None
+    return claimed
