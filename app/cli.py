@@ -22,7 +22,9 @@ from rich.table import Table
 from app.config import Settings, get_settings
 from app.procutil import die_with_parent
 
-app = typer.Typer(help="evalboard: LLM evaluation harness and leaderboard.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="evalboard: LLM evaluation harness and leaderboard.", no_args_is_help=True, add_completion=False
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
@@ -80,7 +82,9 @@ def _submit_demo_if_empty() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: EVALBOARD_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="Default: EVALBOARD_PORT")] = None,
-    demo: Annotated[bool, typer.Option(help="Queue the bundled model on smoke when the board is empty.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Queue the bundled model on smoke when the board is empty.")
+    ] = False,
     local_worker: Annotated[bool, typer.Option(help="Run one local worker beside the API.")] = True,
 ) -> None:
     """Serve the API and pages, with one local worker."""
@@ -140,9 +144,15 @@ def submit(
     import httpx
 
     body = {
-        "model": model, "revision": revision, "precision": precision, "weight_type": weight_type,
-        "base_model": base_model, "model_type": model_type, "use_chat_template": chat_template, "suites": suite,
-    }  # fmt: skip
+        "model": model,
+        "revision": revision,
+        "precision": precision,
+        "weight_type": weight_type,
+        "base_model": base_model,
+        "model_type": model_type,
+        "use_chat_template": chat_template,
+        "suites": suite,
+    }
     try:
         response = httpx.post(f"{url.rstrip('/')}/api/v1/models", json=body, timeout=60)
     except httpx.HTTPError as exc:
@@ -191,9 +201,13 @@ def eval_command(
     bundled = BUNDLED_MODELS.get(resolved.reference.removeprefix(BUNDLED_PREFIX))
     use_chat = chat_template if chat_template is not None else bool(bundled and bundled.chat)
     target = ModelTarget(
-        reference=resolved.reference, source=resolved.source, revision=resolved.revision,
-        commit_sha=resolved.commit_sha, precision=precision, use_chat_template=use_chat,
-    )  # fmt: skip
+        reference=resolved.reference,
+        source=resolved.source,
+        revision=resolved.revision,
+        commit_sha=resolved.commit_sha,
+        precision=precision,
+        use_chat_template=use_chat,
+    )
     output_dir = artifacts or Path(tempfile.mkdtemp(prefix="evalboard-eval-"))
     started = time.monotonic()
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
@@ -204,10 +218,15 @@ def eval_command(
 
         try:
             outcome = run_suite(
-                target, suite_spec, cache_dir=settings.resolved_model_cache_dir, output_dir=output_dir,
-                device=settings.worker_device, batch_size=batch_size or settings.worker_batch_size,
-                limit=limit, on_progress=on_progress,
-            )  # fmt: skip
+                target,
+                suite_spec,
+                cache_dir=settings.resolved_model_cache_dir,
+                output_dir=output_dir,
+                device=settings.worker_device,
+                batch_size=batch_size or settings.worker_batch_size,
+                limit=limit,
+                on_progress=on_progress,
+            )
         except ModelLoadError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc

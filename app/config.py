@@ -17,22 +17,22 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EVALBOARD_", env_file=".env", extra="ignore")
 
     home: Path = Field(DEFAULT_HOME, description="Folder for the SQLite database, artifacts and caches.")
-    database_url: str = Field(
-        "", description="SQLAlchemy URL. Empty: a SQLite file at <home>/evalboard.db."
-    )
+    database_url: str = Field("", description="SQLAlchemy URL. Empty: a SQLite file at <home>/evalboard.db.")
     artifacts_dir: Path | None = Field(
         None, description="Where lm-eval results JSON, sample logs and job logs go. Empty: <home>/artifacts."
     )
-    model_cache_dir: Path | None = Field(
-        None, description="Converted bundled models. Empty: <home>/models."
-    )
+    model_cache_dir: Path | None = Field(None, description="Converted bundled models. Empty: <home>/models.")
     host: str = "127.0.0.1"
     port: int = 8000
 
     worker_id: str = Field("", description="Worker name in the queue. Empty: host:pid.")
-    worker_lease_seconds: float = Field(60.0, gt=0, description="A job whose worker stops heartbeating this long is reaped.")
+    worker_lease_seconds: float = Field(
+        60.0, gt=0, description="A job whose worker stops heartbeating this long is reaped."
+    )
     worker_heartbeat_seconds: float = Field(5.0, gt=0)
-    worker_poll_seconds: float = Field(2.0, gt=0, description="Polling interval when LISTEN/NOTIFY is unavailable.")
+    worker_poll_seconds: float = Field(
+        2.0, gt=0, description="Polling interval when LISTEN/NOTIFY is unavailable."
+    )
     worker_shutdown_grace_seconds: float = Field(
         20.0, ge=0, description="On SIGTERM, how long the current job may run on before it is released."
     )

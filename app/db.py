@@ -38,7 +38,7 @@ def make_engine(url: str, *, one_shot: bool = False) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooling)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             # WAL lets the API read while the worker writes; busy_timeout waits instead of failing.
             cursor.execute("PRAGMA journal_mode=WAL")

@@ -132,7 +132,9 @@ class Job(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="eval")
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("eval_request.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("eval_request.id", ondelete="CASCADE"), index=True
+    )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
     priority: Mapped[int] = mapped_column(Integer, default=0)

@@ -122,7 +122,7 @@ def _convert(model: BundledModel, target: Path) -> None:
     lm = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name)
     # The de-quantized weights are plain tensors now; without this save_pretrained would
     # write a GGUF quantization config that nothing can load back.
-    lm.hf_quantizer = None
+    setattr(lm, "hf_quantizer", None)  # noqa: B010  (typed as a module attribute, cleared on purpose)
     if hasattr(lm.config, "quantization_config"):
         del lm.config.quantization_config
     partial = target.with_name(target.name + ".partial")

@@ -1,9 +1,9 @@
 """The one place that calls lm-eval.
 
-A suite runs benchmark by benchmark against one loaded model, so progress can be reported
-between benchmarks and the model is loaded once. Each call to simple_evaluate resets lm-eval's
-seeds, so a benchmark's numbers do not depend on which benchmarks ran before it: they equal what
-`lm_eval --tasks <task>` prints with the same arguments (see `reproduce_command`).
+The model is loaded once per suite. Benchmarks with the same few-shot count run in one
+simple_evaluate call (lm-eval takes one few-shot count per call), exactly as
+`lm_eval --tasks a,b,c --num_fewshot k` would run them (see `reproduce_command`); progress inside
+a call is read from lm-eval's own progress bars (benchmarks/progress.py).
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ from typing import Any
 
 from benchmarks.backends import hf
 from benchmarks.catalog import TASKS_DIR, BenchmarkSpec, Suite
+from benchmarks.progress import watch_bars
 from benchmarks.target import ModelTarget
 
 ProgressCallback = Callable[[float, str | None], None]
+# Passed to lm-eval explicitly (they are its defaults today) so what each result records is what ran.
+SEEDS = {"random": 0, "numpy": 1234, "torch": 1234, "fewshot": 1234}
 
 
 @dataclass
@@ -62,11 +65,24 @@ def reproduce_command(spec: BenchmarkSpec, args: dict[str, Any], apply_chat_temp
     """The lm_eval command line that reproduces one benchmark's numbers."""
     model_args = ",".join(f"{k}={v}" for k, v in args.items() if k not in ("device", "batch_size"))
     parts = [
-        "lm_eval", "--model", "hf", "--model_args", model_args,
-        "--include_path", str(TASKS_DIR), "--tasks", spec.task,
-        "--num_fewshot", str(spec.num_fewshot),
-        "--batch_size", str(args.get("batch_size", 8)), "--device", str(args.get("device", "cpu")),
-    ]  # fmt: skip
+        "lm_eval",
+        "--model",
+        "hf",
+        "--model_args",
+        model_args,
+        "--include_path",
+        str(TASKS_DIR),
+        "--tasks",
+        spec.task,
+        "--num_fewshot",
+        str(spec.num_fewshot),
+        "--batch_size",
+        str(args.get("batch_size", 8)),
+        "--device",
+        str(args.get("device", "cpu")),
+        "--seed",
+        ",".join(str(SEEDS[k]) for k in ("random", "numpy", "torch", "fewshot")),
+    ]
     if apply_chat_template:
         parts += ["--apply_chat_template", "--fewshot_as_multiturn"]
     return shlex.join(parts)
@@ -97,8 +113,22 @@ def _metrics_for(
             )
         )
     if not any(v.is_primary for v in values):
-        raise RuntimeError(f"{spec.task} produced no {spec.primary_metric!r} metric; got {sorted(task_results)}")
+        raise RuntimeError(
+            f"{spec.task} produced no {spec.primary_metric!r} metric; got {sorted(task_results)}"
+        )
     return values
+
+
+def fewshot_groups(specs: tuple[BenchmarkSpec, ...]) -> list[list[BenchmarkSpec]]:
+    """Benchmarks sharing a few-shot count run in one lm-eval call, as the CLI would run them.
+
+    One call per group, not per benchmark: lm-eval's per-call overhead (environment report, git
+    probes) would otherwise dominate small suites, and a single call is what users reproduce.
+    """
+    groups: dict[int, list[BenchmarkSpec]] = {}
+    for spec in specs:
+        groups.setdefault(spec.num_fewshot, []).append(spec)
+    return list(groups.values())
 
 
 def run_suite(
@@ -129,56 +159,73 @@ def run_suite(
     outcome = SuiteOutcome(suite=suite.name, model_args=args)
     merged: dict[str, Any] = {"results": {}, "versions": {}, "n-shot": {}, "configs": {}, "n-samples": {}}
     samples_path = output_dir / "samples.jsonl"
-    total = len(suite.benchmarks)
+    groups = fewshot_groups(suite.benchmarks)
     with samples_path.open("w", encoding="utf-8") as samples_file:
-        for index, spec in enumerate(suite.benchmarks):
-            report(index / total, spec.name)
+        for index, group in enumerate(groups):
+            names = ", ".join(spec.name for spec in group)
+
+            def on_bar(request_type: str, fraction: float, index: int = index, names: str = names) -> None:
+                report((index + fraction) / len(groups), f"{names} · {request_type} {fraction:.0%}")
+
+            report(index / len(groups), names)
             started = _now()
-            results = lm_eval.simple_evaluate(
-                model=lm,
-                tasks=[spec.task],
-                num_fewshot=spec.num_fewshot,
-                batch_size=batch_size,
-                limit=limit,
-                log_samples=True,
-                apply_chat_template=target.use_chat_template,
-                fewshot_as_multiturn=target.use_chat_template,
-                task_manager=task_manager,
-            )
+            with watch_bars(on_bar):
+                results = lm_eval.simple_evaluate(
+                    model=lm,
+                    tasks=[spec.task for spec in group],
+                    num_fewshot=group[0].num_fewshot,
+                    batch_size=batch_size,
+                    limit=limit,
+                    log_samples=True,
+                    apply_chat_template=target.use_chat_template,
+                    fewshot_as_multiturn=target.use_chat_template,
+                    task_manager=task_manager,
+                    random_seed=SEEDS["random"],
+                    numpy_random_seed=SEEDS["numpy"],
+                    torch_random_seed=SEEDS["torch"],
+                    fewshot_random_seed=SEEDS["fewshot"],
+                )
             if results is None:  # only on non-zero ranks in multi-process runs
                 raise RuntimeError("lm-eval returned no results")
+            finished = _now()
             for key in merged:
                 merged[key].update(results.get(key, {}))
-            for sample in results.get("samples", {}).get(spec.task, []):
-                record = {"benchmark": spec.name, "task": spec.task, **sample}
-                samples_file.write(json.dumps(record, default=handle_non_serializable, ensure_ascii=False) + "\n")
-            n_samples = results.get("n-samples", {}).get(spec.task, {})
-            task_config = results.get("configs", {}).get(spec.task, {})
-            provenance = {
-                "lm_eval_version": version("lm_eval"),
-                "task": spec.task,
-                "task_version": results.get("versions", {}).get(spec.task),
-                "task_config_hash": config_hash(task_config),
-                "benchmark_version": spec.version,
-                "num_fewshot": spec.num_fewshot,
-                "backend": "hf",
-                "backend_args": args,
-                "model_commit": commit,
-                "dtype": args.get("dtype", target.precision),
-                "apply_chat_template": target.use_chat_template,
-                "chat_template_hash": template_hash,
-                "limit": limit,
-                "seeds": {"random": 0, "numpy": 1234, "torch": 1234, "fewshot": 1234},
-                "data_source": "bundled",
-                "started_at": started,
-                "finished_at": _now(),
-                "reproduce": reproduce_command(spec, args, target.use_chat_template),
-                "host": {"python": platform.python_version(), "torch": version("torch"),
-                         "transformers": version("transformers"), "device": device},
-            }  # fmt: skip
-            outcome.metrics.extend(
-                _metrics_for(spec, results["results"][spec.task], n_samples.get("effective"), provenance)
-            )
+            for spec in group:
+                for sample in results.get("samples", {}).get(spec.task, []):
+                    record = {"benchmark": spec.name, "task": spec.task, **sample}
+                    samples_file.write(
+                        json.dumps(record, default=handle_non_serializable, ensure_ascii=False) + "\n"
+                    )
+                provenance = {
+                    "lm_eval_version": version("lm_eval"),
+                    "task": spec.task,
+                    "task_version": results.get("versions", {}).get(spec.task),
+                    "task_config_hash": config_hash(results.get("configs", {}).get(spec.task, {})),
+                    "benchmark_version": spec.version,
+                    "num_fewshot": spec.num_fewshot,
+                    "backend": "hf",
+                    "backend_args": args,
+                    "model_commit": commit,
+                    "dtype": args.get("dtype", target.precision),
+                    "apply_chat_template": target.use_chat_template,
+                    "chat_template_hash": template_hash,
+                    "limit": limit,
+                    "seeds": dict(SEEDS),
+                    "data_source": "bundled",
+                    "started_at": started,
+                    "finished_at": finished,
+                    "reproduce": reproduce_command(spec, args, target.use_chat_template),
+                    "host": {
+                        "python": platform.python_version(),
+                        "torch": version("torch"),
+                        "transformers": version("transformers"),
+                        "device": device,
+                    },
+                }
+                n_samples = results.get("n-samples", {}).get(spec.task, {})
+                outcome.metrics.extend(
+                    _metrics_for(spec, results["results"][spec.task], n_samples.get("effective"), provenance)
+                )
     report(1.0, None)
     results_path = output_dir / "results.json"
     merged.update(model_name=str(args.get("pretrained")), model_args=args, lm_eval_version=version("lm_eval"))

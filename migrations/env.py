@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from app import tables  # noqa: F401  (registers every table on Base.metadata)
 from app.config import get_settings
 from app.db import Base, make_engine

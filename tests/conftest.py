@@ -21,7 +21,9 @@ from app.migrate import upgrade
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Converted once per checkout and shared by every test (the GGUF de-quantization takes ~30 s).
-SHARED_MODEL_CACHE = Path(os.environ.get("EVALBOARD_TEST_MODEL_CACHE", REPO_ROOT / ".evalboard" / "test-models"))
+SHARED_MODEL_CACHE = Path(
+    os.environ.get("EVALBOARD_TEST_MODEL_CACHE", REPO_ROOT / ".evalboard" / "test-models")
+)
 ADMIN_URL = os.environ.get("EVALBOARD_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -17,7 +17,9 @@ from benchmarks.catalog import SUITES
 def leaderboard(session: Session, suite_name: str, *, limit: int = 50, offset: int = 0) -> LeaderboardPage:
     suite = SUITES.get(suite_name)
     if suite is None:
-        raise InvalidInput(f"unknown suite {suite_name!r}; known suites: {', '.join(sorted(SUITES))}", field="suite")
+        raise InvalidInput(
+            f"unknown suite {suite_name!r}; known suites: {', '.join(sorted(SUITES))}", field="suite"
+        )
     latest = (
         select(func.max(EvalRequest.id).label("request_id"))
         .where(EvalRequest.suite == suite.name, EvalRequest.status == RequestStatus.FINISHED)
@@ -71,7 +73,9 @@ def leaderboard(session: Session, suite_name: str, *, limit: int = 50, offset: i
         limit=limit,
         offset=offset,
         benchmarks=[
-            BenchmarkColumn(name=s.name, display_en=s.display_en, display_ko=s.display_ko, metric=s.primary_metric)
+            BenchmarkColumn(
+                name=s.name, display_en=s.display_en, display_ko=s.display_ko, metric=s.primary_metric
+            )
             for s in suite.benchmarks
         ],
         rows=rows[offset : offset + limit],

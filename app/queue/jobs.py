@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import CursorResult, Update, and_, select, text, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -29,6 +29,13 @@ class ClaimedJob:
     payload: dict[str, Any]
     attempt: int  # the fencing token: only the holder of this attempt may finish the job
     max_attempts: int
+
+
+def _changed(session: Session, statement: Update) -> int:
+    """Run a guarded UPDATE; the number of rows it matched says whether the guard held."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 def enqueue(
@@ -107,25 +114,19 @@ def _held(job: ClaimedJob, worker_id: str) -> Any:
 
 def heartbeat(session: Session, job: ClaimedJob, worker_id: str) -> str | None:
     """Extend the lease. Returns the job's status if we still hold it, else None (lost or cancelled)."""
-    result = session.execute(
-        update(Job).where(_held(job, worker_id)).values(heartbeat_at=utcnow()).execution_options(
-            synchronize_session=False
-        )
-    )
-    if result.rowcount:
+    if _changed(session, update(Job).where(_held(job, worker_id)).values(heartbeat_at=utcnow())):
         return JobStatus.RUNNING
     return session.scalar(select(Job.status).where(Job.id == job.id))
 
 
 def complete(session: Session, job: ClaimedJob, worker_id: str) -> bool:
     """Mark done only if this worker still holds this attempt. False: the lease was lost."""
-    result = session.execute(
+    done = (
         update(Job)
         .where(_held(job, worker_id))
         .values(status=JobStatus.DONE, finished_at=utcnow(), locked_by=None)
-        .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(_changed(session, done))
 
 
 def backoff(attempt: int, base_seconds: float) -> timedelta:
@@ -146,10 +147,7 @@ def fail(
         values.update(status=JobStatus.QUEUED, run_after=utcnow() + backoff(job.attempt, backoff_seconds))
     else:
         values.update(status=JobStatus.FAILED, finished_at=utcnow())
-    result = session.execute(
-        update(Job).where(_held(job, worker_id)).values(**values).execution_options(synchronize_session=False)
-    )
-    if not result.rowcount:
+    if not _changed(session, update(Job).where(_held(job, worker_id)).values(**values)):
         return None
     if will_retry:
         notify(session)
@@ -158,15 +156,15 @@ def fail(
 
 def release(session: Session, job: ClaimedJob, worker_id: str, reason: str) -> bool:
     """Give a job back untouched (worker shutting down): the attempt does not count."""
-    result = session.execute(
+    released = _changed(
+        session,
         update(Job)
         .where(_held(job, worker_id))
-        .values(status=JobStatus.QUEUED, locked_by=None, attempts=Job.attempts - 1, last_error=reason)
-        .execution_options(synchronize_session=False)
+        .values(status=JobStatus.QUEUED, locked_by=None, attempts=Job.attempts - 1, last_error=reason),
     )
-    if result.rowcount:
+    if released:
         notify(session)
-    return bool(result.rowcount)
+    return bool(released)
 
 
 @dataclass(frozen=True)
@@ -201,13 +199,8 @@ def reap(session: Session, lease_seconds: float, backoff_seconds: float) -> list
             reason += "; no attempts left"
         values["last_error"] = reason
         # Guarded by the same stale condition: a heartbeat that lands first wins.
-        result = session.execute(
-            update(Job)
-            .where(Job.id == row.id, Job.status == JobStatus.RUNNING, Job.heartbeat_at < deadline)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount:
+        still_stale = and_(Job.id == row.id, Job.status == JobStatus.RUNNING, Job.heartbeat_at < deadline)
+        if _changed(session, update(Job).where(still_stale).values(**values)):
             reaped.append(ReapedJob(row.id, row.request_id, requeue, reason))
     if any(job.requeued for job in reaped):
         notify(session)
@@ -216,10 +209,9 @@ def reap(session: Session, lease_seconds: float, backoff_seconds: float) -> list
 
 def cancel(session: Session, job_id: int) -> bool:
     """Cancel a queued or running job. A running job's worker sees it at its next heartbeat."""
-    result = session.execute(
+    cancelled = (
         update(Job)
         .where(Job.id == job_id, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
         .values(status=JobStatus.CANCELLED, finished_at=utcnow(), locked_by=None)
-        .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(_changed(session, cancelled))

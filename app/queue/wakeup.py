@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
 
@@ -37,7 +37,7 @@ class PostgresWaiter:
     def __init__(self, database_url: str) -> None:
         url = make_url(database_url).set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
-        self._conn = None
+        self._conn: Any = None  # psycopg.Connection, imported lazily
         self._connect()
 
     def _connect(self) -> None:

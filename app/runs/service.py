@@ -48,14 +48,20 @@ def get_request(session: Session, request_id: int) -> RequestOut:
 
 
 def list_requests(
-    session: Session, *, status: str | None = None, model_id: int | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    *,
+    status: str | None = None,
+    model_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[RequestOut]:
     query = select(EvalRequest).options(selectinload(EvalRequest.model)).order_by(EvalRequest.id.desc())
     if status is not None:
         wanted = status.upper()
         if wanted not in RequestStatus.__members__:
             raise InvalidInput(
-                f"unknown status {status!r}; use one of {', '.join(RequestStatus.__members__)}", field="status"
+                f"unknown status {status!r}; use one of {', '.join(RequestStatus.__members__)}",
+                field="status",
             )
         query = query.where(EvalRequest.status == wanted)
     if model_id is not None:
@@ -68,7 +74,9 @@ def cancel_request(session: Session, request_id: int) -> RequestOut:
     if request is None:
         raise NotFound(f"no evaluation request with id {request_id}")
     if request.status not in ACTIVE_REQUEST_STATUSES:
-        raise Conflict(f"request {request_id} is {request.status}; only PENDING or RUNNING requests can be cancelled")
+        raise Conflict(
+            f"request {request_id} is {request.status}; only PENDING or RUNNING requests can be cancelled"
+        )
     for job_id in session.scalars(select(Job.id).where(Job.request_id == request_id)):
         jobs.cancel(session, job_id)
     request.status = RequestStatus.CANCELLED
@@ -99,7 +107,12 @@ def mark_running(session: Session, request_id: int, worker_id: str, attempt: int
 
 
 def record_progress(
-    session: Session, request_id: int, *, progress: float | None, current_task: str | None, log_tail: str | None
+    session: Session,
+    request_id: int,
+    *,
+    progress: float | None,
+    current_task: str | None,
+    log_tail: str | None,
 ) -> None:
     values: dict[str, Any] = {"log_tail": log_tail}
     if progress is not None:
@@ -113,7 +126,9 @@ def record_progress(
     )
 
 
-def mark_finished(session: Session, request_id: int, rows: list[dict[str, Any]], artifacts_path: str, log_tail: str) -> None:
+def mark_finished(
+    session: Session, request_id: int, rows: list[dict[str, Any]], artifacts_path: str, log_tail: str
+) -> None:
     """Store every result row and flip the status in the caller's transaction (all or nothing)."""
     session.add_all(Result(request_id=request_id, **row) for row in rows)
     session.execute(

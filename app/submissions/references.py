@@ -20,7 +20,9 @@ from app.config import Settings
 from app.errors import InvalidInput
 from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX, BundledModelMissing, gguf_path
 
-HUB_ID = re.compile(r"^(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95})(?:@(?P<rev>[\w./-]{1,128}))?$")
+HUB_ID = re.compile(
+    r"^(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95})(?:@(?P<rev>[\w./-]{1,128}))?$"
+)
 MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024
 
 
@@ -43,7 +45,9 @@ def looks_like_path(reference: str) -> bool:
 def resolve(reference: str, revision: str | None, settings: Settings) -> ResolvedModel:
     reference = reference.strip()
     if not reference:
-        raise InvalidInput("model is empty: give bundled:NAME, a local folder path or a hub id org/name", field="model")
+        raise InvalidInput(
+            "model is empty: give bundled:NAME, a local folder path or a hub id org/name", field="model"
+        )
     if reference.startswith(BUNDLED_PREFIX):
         return _resolve_bundled(reference)
     if looks_like_path(reference):
@@ -83,7 +87,8 @@ def _resolve_local(reference: str) -> ResolvedModel:
     config_path = folder / config_name
     if not config_path.is_file():
         raise InvalidInput(
-            f"{folder} has no config.json (nor adapter_config.json): not a Hugging Face model folder", field="model"
+            f"{folder} has no config.json (nor adapter_config.json): not a Hugging Face model folder",
+            field="model",
         )
     try:
         config = json.loads(config_path.read_text())
@@ -145,7 +150,8 @@ def parse_hub_id(reference: str, revision: str | None) -> tuple[str, str]:
     ref_revision = match.group("rev")
     if ref_revision and revision and revision not in ("main", ref_revision):
         raise InvalidInput(
-            f"two revisions given ({ref_revision!r} in the id, {revision!r} in revision): give one", field="revision"
+            f"two revisions given ({ref_revision!r} in the id, {revision!r} in revision): give one",
+            field="revision",
         )
     return match.group("repo"), ref_revision or revision or "main"
 
@@ -162,7 +168,9 @@ def _resolve_hub(reference: str, revision: str | None, settings: Settings) -> Re
     from huggingface_hub.utils import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
 
     try:
-        info = HfApi().model_info(repo, revision=rev, timeout=settings.hub_timeout_seconds, files_metadata=False)
+        info = HfApi().model_info(
+            repo, revision=rev, timeout=settings.hub_timeout_seconds, files_metadata=False
+        )
     except RepositoryNotFoundError as exc:
         raise InvalidInput(f"{repo} does not exist on the hub (or is private)", field="model") from exc
     except RevisionNotFoundError as exc:
@@ -177,7 +185,9 @@ def _resolve_hub(reference: str, revision: str | None, settings: Settings) -> Re
         ) from exc
     config = getattr(info, "config", None) or {}
     if config.get("auto_map"):
-        raise InvalidInput(f"{repo} needs remote code (auto_map); evalboard runs no remote code", field="model")
+        raise InvalidInput(
+            f"{repo} needs remote code (auto_map); evalboard runs no remote code", field="model"
+        )
     files = [s.rfilename for s in (info.siblings or [])]
     if not any(name.endswith(".safetensors") for name in files):
         raise InvalidInput(f"{repo}@{rev} has no .safetensors weights; convert it first", field="model")

@@ -15,7 +15,9 @@ router = APIRouter(prefix="/api/v1/models", tags=["models"])
 
 @router.post("", status_code=201, response_model=SubmissionOut, responses={409: {}, 422: {}})
 def submit_model(
-    body: SubmissionIn, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+    body: SubmissionIn,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
 ) -> SubmissionOut:
     """Queue a model for evaluation on one or more suites."""
     return service.submit(session, settings, body)
@@ -23,7 +25,9 @@ def submit_model(
 
 @router.get("", response_model=list[ModelOut])
 def list_models(
-    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0), session: Session = Depends(get_session)
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    session: Session = Depends(get_session),
 ) -> list[ModelOut]:
     return [ModelOut.model_validate(m) for m in service.list_models(session, limit=limit, offset=offset)]
 

@@ -26,7 +26,9 @@ class SubmissionIn(BaseModel):
     precision: Precision = "bfloat16"
     weight_type: WeightType = "original"
     base_model: str | None = Field(None, max_length=512, description="Required for delta and adapter weights")
-    model_type: ModelType | None = Field(None, description="Default: the bundled model's own type, else pretrained")
+    model_type: ModelType | None = Field(
+        None, description="Default: the bundled model's own type, else pretrained"
+    )
     use_chat_template: bool | None = Field(None, description="Default: true for chat models")
     suites: list[str] = Field(default_factory=lambda: ["smoke"], min_length=1, max_length=16)
     licence: str | None = Field(None, max_length=128)
@@ -34,9 +36,13 @@ class SubmissionIn(BaseModel):
     @model_validator(mode="after")
     def _base_model_rules(self) -> SubmissionIn:
         if self.weight_type in ("delta", "adapter") and not self.base_model:
-            raise ValueError(f"weight_type {self.weight_type!r} needs base_model: the model the weights apply to")
+            raise ValueError(
+                f"weight_type {self.weight_type!r} needs base_model: the model the weights apply to"
+            )
         if self.weight_type == "original" and self.base_model:
-            raise ValueError("base_model is only for delta or adapter weights; set weight_type or drop base_model")
+            raise ValueError(
+                "base_model is only for delta or adapter weights; set weight_type or drop base_model"
+            )
         return self
 
 

@@ -30,19 +30,29 @@ def submit(session: Session, settings: Settings, body: SubmissionIn) -> Submissi
     suites = check_suites(body.suites)
     resolved = resolve(body.model, body.revision, settings)
     if resolved.is_adapter and body.weight_type != "adapter":
-        raise InvalidInput("this folder holds an adapter (adapter_config.json): set weight_type to adapter", field="weight_type")
+        raise InvalidInput(
+            "this folder holds an adapter (adapter_config.json): set weight_type to adapter",
+            field="weight_type",
+        )
     if body.weight_type == "adapter" and not resolved.is_adapter and resolved.source == "local":
-        raise InvalidInput("weight_type is adapter but the folder has no adapter_config.json", field="weight_type")
+        raise InvalidInput(
+            "weight_type is adapter but the folder has no adapter_config.json", field="weight_type"
+        )
     base_reference = None
     if body.base_model:
         base_reference = resolve(body.base_model, None, settings).reference
     if resolved.params_b and resolved.params_b > settings.max_model_params_b:
         raise InvalidInput(
-            f"{resolved.params_b:g}B parameters is over this server's limit of {settings.max_model_params_b:g}B",
+            f"{resolved.params_b:g}B parameters is over this server's limit of "
+            f"{settings.max_model_params_b:g}B",
             field="model",
         )
 
-    bundled = BUNDLED_MODELS.get(resolved.reference.removeprefix(BUNDLED_PREFIX)) if resolved.source == "bundled" else None
+    bundled = (
+        BUNDLED_MODELS.get(resolved.reference.removeprefix(BUNDLED_PREFIX))
+        if resolved.source == "bundled"
+        else None
+    )
     model_type = body.model_type or (bundled.model_type if bundled else "pretrained")
     use_chat_template = body.use_chat_template if body.use_chat_template is not None else model_type == "chat"
 
@@ -52,7 +62,9 @@ def submit(session: Session, settings: Settings, body: SubmissionIn) -> Submissi
             LlmModel.revision == resolved.revision,
             LlmModel.precision == body.precision,
             LlmModel.weight_type == body.weight_type,
-            LlmModel.base_model.is_(None) if base_reference is None else LlmModel.base_model == base_reference,
+            LlmModel.base_model.is_(None)
+            if base_reference is None
+            else LlmModel.base_model == base_reference,
         )
     )
     if model is None:

@@ -31,13 +31,18 @@ def _render(request: Request, name: str, status_code: int = 200, **context: Any)
 @router.get("/", response_class=HTMLResponse)
 def board(request: Request, suite: str = "smoke", session: Session = Depends(get_session)) -> HTMLResponse:
     if suite not in SUITES:
-        return _render(request, "leaderboard.html", 404, page=None, error=f"unknown suite {suite!r}", suite=suite)
+        return _render(
+            request, "leaderboard.html", 404, page=None, error=f"unknown suite {suite!r}", suite=suite
+        )
     page = leaderboard(session, suite, limit=200)
     return _render(request, "leaderboard.html", page=page, error=None, suite=suite)
 
 
 def _queue(session: Session) -> dict[str, Any]:
-    return {status: list_requests(session, status=status, limit=20) for status in ("RUNNING", "PENDING", "FAILED", "FINISHED")}
+    return {
+        status: list_requests(session, status=status, limit=20)
+        for status in ("RUNNING", "PENDING", "FAILED", "FINISHED")
+    }
 
 
 @router.get("/submit", response_class=HTMLResponse)
@@ -63,5 +68,7 @@ async def submit_post(
         return _render(request, "submit.html", 422, form=fields, error=error, queue=_queue(session))
     except AppError as exc:
         session.rollback()
-        return _render(request, "submit.html", exc.status_code, form=fields, error=exc.message, queue=_queue(session))
+        return _render(
+            request, "submit.html", exc.status_code, form=fields, error=exc.message, queue=_queue(session)
+        )
     return RedirectResponse("/submit?submitted=1", status_code=303)

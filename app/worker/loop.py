@@ -53,7 +53,10 @@ class Worker:
 
     def _on_stop_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.stop_requested_at is None:
-            log.info("received %s: finishing or releasing the current job, then stopping", signal.Signals(signum).name)
+            log.info(
+                "received %s: finishing or releasing the current job, then stopping",
+                signal.Signals(signum).name,
+            )
             self.stop_requested_at = time.monotonic()
 
     @property
@@ -92,7 +95,9 @@ class Worker:
             return []
         self._last_reap = now
         with session_scope(self.url) as session:
-            reaped = jobs.reap(session, self.settings.worker_lease_seconds, self.settings.job_retry_backoff_seconds)
+            reaped = jobs.reap(
+                session, self.settings.worker_lease_seconds, self.settings.job_retry_backoff_seconds
+            )
             for job in reaped:
                 if job.request_id is not None:
                     runs.mark_failed_or_pending(
@@ -136,11 +141,21 @@ class Worker:
                 jobs.complete(session, job, self.worker_id)
                 return AttemptResult("cancelled", "request no longer active")
             runs.mark_running(session, job.request_id or 0, self.worker_id, job.attempt)
-        attempt_dir = self.settings.resolved_artifacts_dir / "requests" / str(job.request_id) / f"attempt-{job.attempt}"
+        attempt_dir = (
+            self.settings.resolved_artifacts_dir / "requests" / str(job.request_id) / f"attempt-{job.attempt}"
+        )
         attempt_dir.mkdir(parents=True, exist_ok=True)
-        log.info("job %s (request %s, attempt %s): %s on %s", job.id, job.request_id, job.attempt,
-                 spec["target"]["reference"], spec["suite"])  # fmt: skip
-        process = self._mp.Process(target=child.main, args=(spec, str(attempt_dir)), name=f"evalboard-job-{job.id}")
+        log.info(
+            "job %s (request %s, attempt %s): %s on %s",
+            job.id,
+            job.request_id,
+            job.attempt,
+            spec["target"]["reference"],
+            spec["suite"],
+        )
+        process = self._mp.Process(
+            target=child.main, args=(spec, str(attempt_dir)), name=f"evalboard-job-{job.id}"
+        )
         process.start()
         outcome = self._watch(job, process, attempt_dir)
         log.info("job %s: %s %s", job.id, outcome.kind, outcome.detail)
@@ -159,9 +174,12 @@ class Worker:
                 status = jobs.heartbeat(session, job, self.worker_id)
                 progress = files.read_json(attempt_dir / files.PROGRESS) or {}
                 runs.record_progress(
-                    session, request_id, progress=progress.get("progress"), current_task=progress.get("task"),
+                    session,
+                    request_id,
+                    progress=progress.get("progress"),
+                    current_task=progress.get("task"),
                     log_tail=self._tail(attempt_dir),
-                )  # fmt: skip
+                )
             if status != JobStatus.RUNNING:
                 self._kill(process)
                 if status == JobStatus.CANCELLED:
@@ -172,11 +190,16 @@ class Worker:
             ):
                 self._kill(process)
                 with session_scope(self.url) as session:
-                    if jobs.release(session, job, self.worker_id, f"released by {self.worker_id} on shutdown"):
+                    if jobs.release(
+                        session, job, self.worker_id, f"released by {self.worker_id} on shutdown"
+                    ):
                         runs.mark_failed_or_pending(
-                            session, request_id, error="worker shut down; queued again", log_tail=self._tail(attempt_dir),
+                            session,
+                            request_id,
+                            error="worker shut down; queued again",
+                            log_tail=self._tail(attempt_dir),
                             final=False,
-                        )  # fmt: skip
+                        )
                 return AttemptResult("released", "worker shutting down")
         return self._settle(job, process.exitcode, attempt_dir)
 
@@ -190,7 +213,19 @@ class Worker:
                     session.rollback()  # someone else owns this job now: keep nothing
                     return AttemptResult("lost", "lease lost before commit; results discarded")
                 rows = [
-                    {k: m[k] for k in ("benchmark", "task", "metric", "value", "stderr", "n", "is_primary", "provenance")}
+                    {
+                        k: m[k]
+                        for k in (
+                            "benchmark",
+                            "task",
+                            "metric",
+                            "value",
+                            "stderr",
+                            "n",
+                            "is_primary",
+                            "provenance",
+                        )
+                    }
                     for m in outcome["metrics"]
                 ]
                 runs.mark_finished(session, request_id, rows, str(attempt_dir), tail)
@@ -206,9 +241,13 @@ class Worker:
             else:
                 error = f"evaluation process exited with code {exitcode} and left no result"
             new_status = jobs.fail(
-                session, job, self.worker_id, error, retry=not permanent,
+                session,
+                job,
+                self.worker_id,
+                error,
+                retry=not permanent,
                 backoff_seconds=self.settings.job_retry_backoff_seconds,
-            )  # fmt: skip
+            )
             if new_status is None:
                 return AttemptResult("lost", "lease lost before recording the failure")
             final = new_status == JobStatus.FAILED

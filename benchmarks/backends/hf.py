@@ -43,7 +43,9 @@ def local_fingerprint(folder: Path) -> str:
     return "local-sha256:" + digest.hexdigest()
 
 
-def materialize(reference: str, source: str, revision: str, commit_sha: str | None, cache_dir: Path) -> tuple[str, str | None, str]:
+def materialize(
+    reference: str, source: str, revision: str, commit_sha: str | None, cache_dir: Path
+) -> tuple[str, str | None, str]:
     """Return (pretrained argument for transformers, revision argument, model commit)."""
     if source == "bundled" or reference.startswith(BUNDLED_PREFIX):
         bundled = BUNDLED_MODELS.get(reference.removeprefix(BUNDLED_PREFIX))
@@ -82,11 +84,15 @@ def model_args(target: ModelTarget, *, cache_dir: Path, device: str, batch_size:
     if target.weight_type in ("adapter", "delta"):
         if not target.base_model:
             raise ModelLoadError(f"{target.weight_type} weights need a base_model")
-        base_source = "bundled" if target.base_model.startswith(BUNDLED_PREFIX) else (
-            "local" if target.base_model.startswith("/") else "hub"
+        base_source = (
+            "bundled"
+            if target.base_model.startswith(BUNDLED_PREFIX)
+            else ("local" if target.base_model.startswith("/") else "hub")
         )
         pretrained, revision, _ = materialize(target.base_model, base_source, "main", None, cache_dir)
-        weights, _, _ = materialize(target.reference, target.source, target.revision, target.commit_sha, cache_dir)
+        weights, _, _ = materialize(
+            target.reference, target.source, target.revision, target.commit_sha, cache_dir
+        )
         args["pretrained"] = pretrained
         args["peft" if target.weight_type == "adapter" else "delta"] = weights
     else:

@@ -31,9 +31,12 @@ class Proc:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.popen = subprocess.Popen(
-            EVALBOARD + args, env={**settings_env(settings), **env}, stdout=self._log, stderr=subprocess.STDOUT,
+            EVALBOARD + args,
+            env={**settings_env(settings), **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             cwd=Path(__file__).resolve().parents[2],
-        )  # fmt: skip
+        )
 
     @property
     def pid(self) -> int:

@@ -17,12 +17,28 @@ pytestmark = pytest.mark.e2e
 def test_eval_writes_per_benchmark_scores_with_stderr(tmp_path: Path, converted_model_dir: Path) -> None:
     output = tmp_path / "r.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "app.cli", "eval", "bundled:smollm2-135m-instruct", "--suite", "smoke",
-         "--output", str(output)],
-        env={"EVALBOARD_HOME": str(tmp_path), "EVALBOARD_MODEL_CACHE_DIR": str(SHARED_MODEL_CACHE),
-             "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2],
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "eval",
+            "bundled:smollm2-135m-instruct",
+            "--suite",
+            "smoke",
+            "--output",
+            str(output),
+        ],
+        env={
+            "EVALBOARD_HOME": str(tmp_path),
+            "EVALBOARD_MODEL_CACHE_DIR": str(SHARED_MODEL_CACHE),
+            "HF_HUB_OFFLINE": "1",
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads(output.read_text())
     assert set(report["benchmarks"]) == {"mmlu_en_mini", "kmmlu_ko_mini", "short_answer"}
@@ -35,8 +51,15 @@ def test_eval_writes_per_benchmark_scores_with_stderr(tmp_path: Path, converted_
 def test_eval_rejects_unknown_suite_and_model_clearly(tmp_path: Path) -> None:
     base = [sys.executable, "-m", "app.cli", "eval"]
     env = {"EVALBOARD_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    bad_suite = subprocess.run(base + ["bundled:smollm2-135m-instruct", "--suite", "nope"], env=env,
-                               capture_output=True, text=True, timeout=60)  # fmt: skip
+    bad_suite = subprocess.run(
+        [*base, "bundled:smollm2-135m-instruct", "--suite", "nope"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad_suite.returncode == 2 and "unknown suite 'nope'" in bad_suite.stderr
-    bad_model = subprocess.run(base + [str(tmp_path / "missing")], env=env, capture_output=True, text=True, timeout=60)
+    bad_model = subprocess.run(
+        [*base, str(tmp_path / "missing")], env=env, capture_output=True, text=True, timeout=60
+    )
     assert bad_model.returncode == 2 and "does not exist" in bad_model.stderr

@@ -68,8 +68,10 @@ def check_artifacts(settings_home: Path, request_id: int) -> None:
     attempt = next((settings_home / "artifacts" / "requests" / str(request_id)).glob("attempt-*"))
     results = json.loads((attempt / "results.json").read_text())
     assert set(results["results"]) == {
-        "evalboard_smoke_mmlu_en", "evalboard_smoke_kmmlu_ko", "evalboard_smoke_short_answer"
-    }  # fmt: skip
+        "evalboard_smoke_mmlu_en",
+        "evalboard_smoke_kmmlu_ko",
+        "evalboard_smoke_short_answer",
+    }
     samples = (attempt / "samples.jsonl").read_text().splitlines()
     assert len(samples) == 72
     assert {"doc", "resps", "target"} <= set(json.loads(samples[-1]))

@@ -75,7 +75,9 @@ def test_sigkilled_worker_job_returns_within_lease_and_finishes_exactly_once(
     assert (job.status, job.attempts) == ("done", 2)
     assert job.last_error and "doomed stopped heartbeating" in job.last_error
     with session_scope(postgres_url) as session:
-        rows = session.execute(select(Result.task, Result.metric, func.count()).group_by(Result.task, Result.metric))
+        rows = session.execute(
+            select(Result.task, Result.metric, func.count()).group_by(Result.task, Result.metric)
+        )
         assert all(n == 1 for _, _, n in rows)  # every metric stored exactly once
     check_real_scores(base_url, request, postgres_url)
 
@@ -113,7 +115,9 @@ def test_serve_demo_queues_the_bundled_model_once(tmp_path: Path, procs: list[Pr
     procs.append(server)
     wait_healthy(base_url, server)
     queued = httpx.get(f"{base_url}/api/v1/requests", timeout=10).json()
-    assert [(r["model_reference"], r["suite"]) for r in queued] == [("bundled:smollm2-135m-instruct", "smoke")]
+    assert [(r["model_reference"], r["suite"]) for r in queued] == [
+        ("bundled:smollm2-135m-instruct", "smoke")
+    ]
     duplicate = httpx.post(f"{base_url}/api/v1/models", json=SUBMISSION, timeout=30)
     assert duplicate.status_code == 409 and "already queued or running" in duplicate.json()["detail"]
     assert server.stop() is not None

@@ -56,12 +56,17 @@ def test_duplicate_while_pending_is_409_and_writes_nothing(client: TestClient, s
     status, body = submit(client)
     assert status == 409
     assert "already queued or running on smoke" in body["detail"]
-    assert (count(settings.resolved_database_url, EvalRequest), count(settings.resolved_database_url, Job)) == before
+    assert (
+        count(settings.resolved_database_url, EvalRequest),
+        count(settings.resolved_database_url, Job),
+    ) == before
     # Another precision is another model: accepted.
     assert submit(client, precision="bfloat16")[0] == 201
 
 
-def test_resubmitting_after_the_run_ended_creates_a_new_request(client: TestClient, settings: Settings) -> None:
+def test_resubmitting_after_the_run_ended_creates_a_new_request(
+    client: TestClient, settings: Settings
+) -> None:
     _, first = submit(client)
     with session_scope(settings.resolved_database_url) as session:
         runs.mark_finished(session, first["request_ids"][0], [], "/tmp", "")
@@ -87,7 +92,9 @@ def test_resubmitting_after_the_run_ended_creates_a_new_request(client: TestClie
         ({"model": "bundled:nope"}, 422, "unknown bundled model"),
     ],
 )
-def test_bad_submissions_get_clear_4xx(client: TestClient, settings: Settings, fields: dict, status: int, message: str) -> None:  # type: ignore[type-arg]
+def test_bad_submissions_get_clear_4xx(
+    client: TestClient, settings: Settings, fields: dict, status: int, message: str
+) -> None:  # type: ignore[type-arg]
     code, body = submit(client, **fields)
     assert code == status, body
     assert message in body["detail"]
@@ -125,15 +132,25 @@ def test_cancel_pending_request(client: TestClient, settings: Settings) -> None:
 def _finish(url: str, request_id: int, scores: dict[str, float]) -> None:
     metric = {"mmlu_en_mini": "acc", "kmmlu_ko_mini": "acc", "short_answer": "exact_match"}
     rows = [
-        {"benchmark": b, "task": f"t_{b}", "metric": metric[b], "value": v, "stderr": 0.01, "n": 24,
-         "is_primary": True, "provenance": {"x": 1}}
+        {
+            "benchmark": b,
+            "task": f"t_{b}",
+            "metric": metric[b],
+            "value": v,
+            "stderr": 0.01,
+            "n": 24,
+            "is_primary": True,
+            "provenance": {"x": 1},
+        }
         for b, v in scores.items()
-    ]  # fmt: skip
+    ]
     with session_scope(url) as session:
         runs.mark_finished(session, request_id, rows, "/tmp", "")
 
 
-def test_leaderboard_ranks_by_average_and_puts_incomplete_runs_last(client: TestClient, settings: Settings) -> None:
+def test_leaderboard_ranks_by_average_and_puts_incomplete_runs_last(
+    client: TestClient, settings: Settings
+) -> None:
     url = settings.resolved_database_url
     _, a = submit(client, precision="float32")
     _, b = submit(client, precision="bfloat16")
@@ -145,7 +162,12 @@ def test_leaderboard_ranks_by_average_and_puts_incomplete_runs_last(client: Test
     assert page["total"] == 3
     assert [r["model_id"] for r in page["rows"]] == [b["model_id"], a["model_id"], c["model_id"]]
     assert page["rows"][0]["average"] == pytest.approx(0.4)
-    assert page["rows"][0]["scores"]["mmlu_en_mini"] == {"value": 0.6, "stderr": 0.01, "n": 24, "metric": "acc"}
+    assert page["rows"][0]["scores"]["mmlu_en_mini"] == {
+        "value": 0.6,
+        "stderr": 0.01,
+        "n": 24,
+        "metric": "acc",
+    }
     assert page["rows"][2]["average"] is None
     assert [r["rank"] for r in page["rows"]] == [1, 2, 3]
     second = client.get("/api/v1/leaderboard?suite=smoke&limit=1&offset=1").json()
@@ -177,9 +199,10 @@ def test_submit_form_queues_and_shows_errors_inline(client: TestClient, settings
     page = client.get("/submit")
     assert page.status_code == 200 and 'name="model"' in page.text
     ok = client.post(
-        "/submit", data={"model": BUNDLED, "precision": "float32", "suites": "smoke", "use_chat_template": "on"},
+        "/submit",
+        data={"model": BUNDLED, "precision": "float32", "suites": "smoke", "use_chat_template": "on"},
         follow_redirects=True,
-    )  # fmt: skip
+    )
     assert ok.status_code == 200 and "Submitted" in ok.text
     assert "bundled:smollm2-135m-instruct" in ok.text  # listed in the queue
     bad = client.post("/submit", data={"model": "not a hub id", "precision": "float32", "suites": "smoke"})
@@ -192,7 +215,9 @@ def test_submit_form_queues_and_shows_errors_inline(client: TestClient, settings
 
 
 def test_user_text_is_escaped_on_pages(client: TestClient, settings: Settings, tmp_path: Path) -> None:
-    folder = tmp_path / "<img src=x onerror=alert(1)>"  # a folder name cannot hold '/'; this payload needs none
+    folder = (
+        tmp_path / "<img src=x onerror=alert(1)>"
+    )  # a folder name cannot hold '/'; this payload needs none
     folder.mkdir()
     (folder / "config.json").write_text("{}")
     write_safetensors(folder / "model.safetensors", {"w": [2]})

@@ -10,7 +10,9 @@ from app.migrate import downgrade, upgrade
 
 def test_upgrade_creates_every_table_and_downgrade_removes_them(database_url: str) -> None:
     engine = make_engine(database_url, one_shot=True)
-    assert {"model", "eval_request", "result", "job", "alembic_version"} <= set(inspect(engine).get_table_names())
+    assert {"model", "eval_request", "result", "job", "alembic_version"} <= set(
+        inspect(engine).get_table_names()
+    )
     downgrade(database_url, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(database_url)

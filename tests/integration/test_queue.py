@@ -90,7 +90,9 @@ def test_reaper_requeues_stale_jobs_then_fails_them_after_max_attempts(database_
             claimed = jobs.claim(session, f"w{attempt}")
         assert claimed is not None and claimed.attempt == attempt
         with session_scope(database_url) as session:  # the worker goes silent
-            session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow() - timedelta(seconds=120)))
+            session.execute(
+                update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow() - timedelta(seconds=120))
+            )
         with session_scope(database_url) as session:
             reaped = jobs.reap(session, lease_seconds=60, backoff_seconds=0)
         assert [r.id for r in reaped] == [job_id]
@@ -129,7 +131,9 @@ def test_permanent_failure_does_not_retry(database_url: str) -> None:
     with session_scope(database_url) as session:
         claimed = jobs.claim(session, "w1")
         assert claimed is not None
-        assert jobs.fail(session, claimed, "w1", "bad model", retry=False, backoff_seconds=0) == JobStatus.FAILED
+        assert (
+            jobs.fail(session, claimed, "w1", "bad model", retry=False, backoff_seconds=0) == JobStatus.FAILED
+        )
     assert _job(database_url, job_id).status == JobStatus.FAILED
 
 

@@ -17,7 +17,9 @@ from app.worker.loop import Worker
 from tests.unit.test_references import write_safetensors
 
 
-def test_model_that_fails_to_load_ends_failed_with_reason_and_log_tail(settings: Settings, tmp_path: Path) -> None:
+def test_model_that_fails_to_load_ends_failed_with_reason_and_log_tail(
+    settings: Settings, tmp_path: Path
+) -> None:
     folder = tmp_path / "broken-model"
     folder.mkdir()
     # Valid enough to pass submission checks; no transformers architecture is called this.

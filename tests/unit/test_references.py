@@ -42,7 +42,9 @@ def test_unknown_bundled_model_lists_the_known_ones(offline: Settings) -> None:
         resolve("bundled:gpt-5", None, offline)
 
 
-@pytest.mark.parametrize("reference", ["not a model", "org/", "/org/name", "org/name/extra", "org/na me", "a/b@"])
+@pytest.mark.parametrize(
+    "reference", ["not a model", "org/", "/org/name", "org/name/extra", "org/na me", "a/b@"]
+)
 def test_malformed_references_are_rejected(reference: str, offline: Settings) -> None:
     with pytest.raises(InvalidInput):
         resolve(reference, None, offline)

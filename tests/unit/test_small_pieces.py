@@ -40,7 +40,13 @@ def test_validation_errors_read_as_sentences() -> None:
 
 def test_metrics_are_read_from_lm_eval_keys() -> None:
     spec = SMOKE.benchmark("mmlu_en_mini")
-    task_results = {"alias": "x", "acc,none": 0.5, "acc_stderr,none": 0.1, "acc_norm,none": 0.25, "acc_norm_stderr,none": "N/A"}
+    task_results = {
+        "alias": "x",
+        "acc,none": 0.5,
+        "acc_stderr,none": 0.1,
+        "acc_norm,none": 0.25,
+        "acc_norm_stderr,none": "N/A",
+    }
     metrics = {m.metric: m for m in _metrics_for(spec, task_results, 24, {"p": 1})}
     assert set(metrics) == {"acc", "acc_norm"}
     assert metrics["acc"].is_primary and not metrics["acc_norm"].is_primary
@@ -56,7 +62,9 @@ def test_missing_primary_metric_is_an_error() -> None:
 
 def test_reproduce_command_names_task_shots_and_chat_template() -> None:
     spec = SMOKE.benchmark("short_answer")
-    command = reproduce_command(spec, {"pretrained": "/m", "dtype": "float32", "device": "cpu", "batch_size": 8}, True)
+    command = reproduce_command(
+        spec, {"pretrained": "/m", "dtype": "float32", "device": "cpu", "batch_size": 8}, True
+    )
     assert command.startswith("lm_eval --model hf --model_args pretrained=/m,dtype=float32")
     assert "--tasks evalboard_smoke_short_answer" in command
     assert "--num_fewshot 0" in command and "--apply_chat_template" in command
@@ -65,3 +73,30 @@ def test_reproduce_command_names_task_shots_and_chat_template() -> None:
 def test_config_hash_is_order_independent() -> None:
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
     assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+def test_bar_watcher_reports_lm_eval_progress_bars_and_passes_text_through() -> None:
+    import io
+
+    from benchmarks.progress import BarWatcher
+
+    seen: list[tuple[str, float]] = []
+    sink = io.StringIO()
+    watcher = BarWatcher(sink, lambda kind, fraction: seen.append((kind, fraction)))
+    text = (
+        "Running loglikelihood requests:   0%|  | 0/96\rRunning loglikelihood requests:  50%|#  | 48/96"
+        "\rRunning loglikelihood requests:  50%|#  | 48/96\nRunning generate_until requests: 100%|##| 24/24\n"
+    )
+    watcher.write(text)
+    assert sink.getvalue() == text
+    assert seen == [("loglikelihood", 0.0), ("loglikelihood", 0.5), ("generate_until", 1.0)]
+
+
+def test_benchmarks_sharing_a_fewshot_count_run_together_in_catalog_order() -> None:
+    from dataclasses import replace
+
+    from benchmarks.harness import fewshot_groups
+
+    a, b, c = SMOKE.benchmarks
+    groups = fewshot_groups((a, replace(b, num_fewshot=5), c))
+    assert [[s.name for s in g] for g in groups] == [[a.name, c.name], [b.name]]
