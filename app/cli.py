@@ -54,12 +54,16 @@ def worker(
 ) -> None:
     """Claim and run jobs until stopped (SIGTERM finishes or releases the current job)."""
     from app.migrate import upgrade
-    from app.worker.loop import run_worker
+    from app.worker.loop import WorkerAlreadyRunning, run_worker
 
     _logging()
     settings = get_settings()
     upgrade()
-    run_worker(settings, max_jobs=max_jobs, exit_when_idle=exit_when_idle)
+    try:
+        run_worker(settings, max_jobs=max_jobs, exit_when_idle=exit_when_idle)
+    except WorkerAlreadyRunning as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
 
 
 def _submit_demo_if_empty() -> None:

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     worker_shutdown_grace_seconds: float = Field(
         20.0, ge=0, description="On SIGTERM, how long the current job may run on before it is released."
     )
+    worker_job_timeout_seconds: float = Field(
+        86400.0, gt=0, description="An attempt running longer than this is killed and counts as failed."
+    )
     worker_batch_size: int = Field(8, gt=0, description="lm-eval batch size (8-16 is fastest on CPU).")
     worker_device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
     job_max_attempts: int = Field(3, ge=1)

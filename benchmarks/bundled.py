@@ -9,13 +9,14 @@ Heavy libraries are imported inside functions only: the API imports this module 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import importlib.util
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchmarks.fingerprint import cached_file_sha256, file_sha256
 
 BUNDLED_PREFIX = "bundled:"
 
@@ -68,14 +69,6 @@ def gguf_path(model: BundledModel) -> Path:
     return path
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @contextmanager
 def _exclusive(lock_path: Path) -> Iterator[None]:
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,12 +99,14 @@ def ensure_converted(model: BundledModel, cache_dir: Path) -> Path:
     return target
 
 
-def source_sha256(model: BundledModel, cache_dir: Path) -> str:
+def source_sha256(model: BundledModel, cache_dir: Path | None = None) -> str:
     """The GGUF file's sha256: the bundled model's 'commit'."""
-    marker = converted_dir(model, cache_dir) / "evalboard-source.json"
-    if marker.is_file():
+    marker = converted_dir(model, cache_dir) / "evalboard-source.json" if cache_dir else None
+    if marker is not None and marker.is_file():
         return str(json.loads(marker.read_text())["sha256"])
-    return file_sha256(gguf_path(model))
+    path = gguf_path(model)
+    stat = path.stat()
+    return cached_file_sha256(path, stat.st_size, stat.st_mtime_ns)
 
 
 def _convert(model: BundledModel, target: Path) -> None:

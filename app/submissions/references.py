@@ -18,7 +18,8 @@ from pathlib import Path
 
 from app.config import Settings
 from app.errors import InvalidInput
-from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX, BundledModelMissing, gguf_path
+from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX, BundledModelMissing, gguf_path, source_sha256
+from benchmarks.fingerprint import local_fingerprint
 
 HUB_ID = re.compile(
     r"^(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95})(?:@(?P<rev>[\w./-]{1,128}))?$"
@@ -70,7 +71,7 @@ def _resolve_bundled(reference: str) -> ResolvedModel:
         source="bundled",
         name=model.display_name,
         revision="bundled",
-        commit_sha=None,  # the worker records the GGUF sha256 once it has the file open
+        commit_sha="gguf-sha256:" + source_sha256(model),
         params_b=model.params_b,
         licence=model.licence,
     )
@@ -111,7 +112,7 @@ def _resolve_local(reference: str) -> ResolvedModel:
         source="local",
         name=folder.name,
         revision="local",
-        commit_sha=None,  # fingerprinted by the worker when it loads the files
+        commit_sha=local_fingerprint(folder),  # the worker records it again when it loads the files
         params_b=params / 1e9 if params else None,
         licence=None,
         is_adapter=is_adapter,

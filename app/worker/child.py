@@ -42,7 +42,8 @@ def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
 
     def on_progress(fraction: float, task: str | None) -> None:
         files.write_json_atomic(attempt_dir / files.PROGRESS, {"progress": fraction, "task": task})
-        print(f"[evalboard] progress {fraction:.0%} {task or ''}", flush=True)
+        if task is None or "·" not in task:  # phase changes only; lm-eval's own bars show the rest
+            print(f"[evalboard] progress {fraction:.0%} {task or 'done'}", flush=True)
 
     outcome = run_suite(
         ModelTarget(**spec["target"]),

@@ -6,10 +6,13 @@ the log tail into the database, and commits the child's results in one fenced tr
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import multiprocessing
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -166,9 +169,21 @@ class Worker:
 
     def _watch(self, job: jobs.ClaimedJob, process: Any, attempt_dir: Path) -> AttemptResult:
         request_id = job.request_id or 0
+        deadline = time.monotonic() + self.settings.worker_job_timeout_seconds
         while True:
             process.join(timeout=self.settings.worker_heartbeat_seconds)
             if not process.is_alive():
+                break
+            if time.monotonic() > deadline:
+                self._kill(process)
+                limit = f"{self.settings.worker_job_timeout_seconds:g}s"
+                files.write_json_atomic(
+                    attempt_dir / files.ERROR,
+                    {
+                        "error": f"timed out after {limit} (EVALBOARD_WORKER_JOB_TIMEOUT_SECONDS)",
+                        "permanent": False,
+                    },
+                )
                 break
             with session_scope(self.url) as session:
                 status = jobs.heartbeat(session, job, self.worker_id)
@@ -265,10 +280,35 @@ class Worker:
             process.join(timeout=5)
 
 
+class WorkerAlreadyRunning(RuntimeError):
+    pass
+
+
+@contextmanager
+def sqlite_worker_lock(settings: Settings) -> Iterator[None]:
+    """The embedded SQLite default has one local worker: SQLite has one writer at a time and no
+    SKIP LOCKED, so more workers would only queue on its lock. PostgreSQL takes any number."""
+    if not settings.is_sqlite:
+        yield
+        return
+    lock_path = settings.home / "worker.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WorkerAlreadyRunning(
+                f"another worker already serves the SQLite database in {settings.home}; "
+                "use PostgreSQL (EVALBOARD_DATABASE_URL) to run several workers"
+            ) from None
+        yield
+
+
 def run_worker(settings: Settings, *, max_jobs: int | None = None, exit_when_idle: bool = False) -> int:
-    worker = Worker(settings)
-    worker.install_signal_handlers()
-    started = utcnow()
-    handled = worker.run(max_jobs=max_jobs, exit_when_idle=exit_when_idle)
-    log.info("worker %s stopped after %s job(s), up since %s", worker.worker_id, handled, started)
-    return handled
+    with sqlite_worker_lock(settings):
+        worker = Worker(settings)
+        worker.install_signal_handlers()
+        started = utcnow()
+        handled = worker.run(max_jobs=max_jobs, exit_when_idle=exit_when_idle)
+        log.info("worker %s stopped after %s job(s), up since %s", worker.worker_id, handled, started)
+        return handled

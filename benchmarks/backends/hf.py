@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 from pathlib import Path
 from typing import Any
 
 from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX, ensure_converted, source_sha256
+from benchmarks.fingerprint import local_fingerprint
 from benchmarks.target import ModelLoadError, ModelTarget
 
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
@@ -24,23 +24,6 @@ def pick_device(requested: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def local_fingerprint(folder: Path) -> str:
-    """A cheap content fingerprint of a local folder: config plus every safetensors header and size.
-
-    Hashing whole weight files would cost a minute on a 15 GB model for every job.
-    """
-    digest = hashlib.sha256()
-    for path in sorted(folder.iterdir()):
-        if path.name.endswith((".json", ".jinja", ".model", ".txt")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        elif path.suffix == ".safetensors":
-            with path.open("rb") as handle:
-                (size,) = struct.unpack("<Q", handle.read(8))
-                digest.update(path.name.encode() + b"\0" + handle.read(min(size, 1 << 26)))
-            digest.update(str(path.stat().st_size).encode())
-    return "local-sha256:" + digest.hexdigest()
 
 
 def materialize(

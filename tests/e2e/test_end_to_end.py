@@ -4,6 +4,7 @@ bundled model. Real processes, real HTTP, real databases; nothing mocked."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -13,18 +14,42 @@ from sqlalchemy import func, select
 from app.db import session_scope
 from app.tables import Job, Result
 from tests.conftest import make_settings
-from tests.e2e.procs import Proc, free_port, request_status, wait_for, wait_healthy
+from tests.e2e.procs import EVALBOARD, Proc, free_port, request_status, wait_for, wait_healthy
 
 pytestmark = pytest.mark.e2e
 SUBMISSION = {"model": "bundled:smollm2-135m-instruct", "precision": "float32", "suites": ["smoke"]}
 SMOKE_METRICS = {"mmlu_en_mini": "acc", "kmmlu_ko_mini": "acc", "short_answer": "exact_match"}
 
 
-def submit_and_wait_finished(base_url: str, timeout: float = 420) -> dict:  # type: ignore[type-arg]
+def submit_over_http(base_url: str) -> int:
     response = httpx.post(f"{base_url}/api/v1/models", json=SUBMISSION, timeout=30)
     assert response.status_code == 201, response.text
-    request_id = response.json()["request_ids"][0]
+    return int(response.json()["request_ids"][0])
 
+
+def submit_with_cli(base_url: str) -> int:
+    """`evalboard submit`, the command-line client of the same REST endpoint."""
+    completed = subprocess.run(
+        [
+            *EVALBOARD,
+            "submit",
+            SUBMISSION["model"],
+            "--suite",
+            "smoke",
+            "--precision",
+            "float32",
+            "--url",
+            base_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return int(json.loads(completed.stdout)["request_ids"][0])
+
+
+def wait_finished(base_url: str, request_id: int, timeout: float = 420) -> dict:  # type: ignore[type-arg]
     def finished() -> dict | None:  # type: ignore[type-arg]
         status = request_status(base_url, request_id)
         assert status["status"] not in ("FAILED", "CANCELLED"), status
@@ -85,7 +110,7 @@ def test_postgres_api_and_separate_worker(tmp_path: Path, postgres_url: str, pro
     worker = Proc(["worker"], settings, tmp_path / "worker.log")
     procs += [api, worker]
     wait_healthy(base_url, api)
-    request = submit_and_wait_finished(base_url)
+    request = wait_finished(base_url, submit_over_http(base_url))
     assert request["attempts"] == 1 and request["worker"] and request["progress"] == 1.0
     check_real_scores(base_url, request, postgres_url)
     check_artifacts(tmp_path, request["id"])
@@ -99,6 +124,6 @@ def test_sqlite_serve_with_local_worker(tmp_path: Path, procs: list[Proc]) -> No
     server = Proc(["serve", "--port", str(port)], settings, tmp_path / "serve.log")
     procs.append(server)
     wait_healthy(base_url, server)
-    request = submit_and_wait_finished(base_url)
+    request = wait_finished(base_url, submit_with_cli(base_url))
     check_real_scores(base_url, request, url)
     check_artifacts(tmp_path, request["id"])

@@ -14,7 +14,7 @@ from app.db import session_scope
 from app.tables import Job, Result
 from tests.conftest import make_settings
 from tests.e2e.procs import Proc, free_port, pid_alive, request_status, wait_for, wait_healthy
-from tests.e2e.test_end_to_end import SUBMISSION, check_real_scores
+from tests.e2e.test_end_to_end import SUBMISSION, check_real_scores, wait_finished
 
 pytestmark = pytest.mark.e2e
 
@@ -64,12 +64,7 @@ def test_sigkilled_worker_job_returns_within_lease_and_finishes_exactly_once(
     wait_for(requeued_or_reclaimed, lease + 20, "the reaper to return the job")
     assert time.monotonic() - killed_at < lease + 20
 
-    def finished() -> dict | None:  # type: ignore[type-arg]
-        status = request_status(base_url, request_id)
-        assert status["status"] not in ("FAILED", "CANCELLED"), status
-        return status if status["status"] == "FINISHED" else None
-
-    request = wait_for(finished, 420, "the rescued job to finish", interval=1.0)
+    request = wait_finished(base_url, request_id)
     assert request["worker"] == "rescuer" and request["attempts"] == 2
     job = _job(postgres_url)
     assert (job.status, job.attempts) == ("done", 2)

@@ -56,3 +56,35 @@ def _claim(settings: Settings):  # type: ignore[no-untyped-def]
     claimed = Worker(settings).claim()
     assert claimed is not None
     return claimed
+
+
+def test_sqlite_allows_one_local_worker(tmp_path: Path) -> None:
+    from app.worker.loop import WorkerAlreadyRunning, sqlite_worker_lock
+
+    settings = Settings(home=tmp_path)
+    with sqlite_worker_lock(settings):
+        try:
+            with sqlite_worker_lock(settings):
+                raise AssertionError("a second SQLite worker must be refused")
+        except WorkerAlreadyRunning as exc:
+            assert "use PostgreSQL" in str(exc)
+    with sqlite_worker_lock(settings):  # released when the first worker stopped
+        pass
+    postgres = Settings(home=tmp_path, database_url="postgresql+psycopg://x@127.0.0.1/y")
+    with sqlite_worker_lock(postgres), sqlite_worker_lock(postgres):  # no limit on PostgreSQL
+        pass
+
+
+def test_attempt_over_the_time_limit_is_killed_and_retried(settings: Settings) -> None:
+    slow = settings.model_copy(update={"worker_job_timeout_seconds": 1.0})
+    with TestClient(create_app(slow)) as client:
+        body = {"model": "bundled:smollm2-135m-instruct", "precision": "float32"}
+        request_id = client.post("/api/v1/models", json=body).json()["request_ids"][0]
+        outcome = Worker(slow).run_job(_claim(slow))
+        assert outcome.kind == "failed"
+        request = client.get(f"/api/v1/requests/{request_id}").json()
+    assert request["status"] == "PENDING"  # back in the queue for attempt 2
+    assert "attempt 1 of 3 failed, will retry: timed out after 1s" in request["error"]
+    with session_scope(settings.resolved_database_url) as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.status, job.attempts, job.locked_by) == ("queued", 1, None)
