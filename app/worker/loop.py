@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import multiprocessing
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -147,7 +148,9 @@ class Worker:
         attempt_dir = (
             self.settings.resolved_artifacts_dir / "requests" / str(job.request_id) / f"attempt-{job.attempt}"
         )
-        attempt_dir.mkdir(parents=True, exist_ok=True)
+        if attempt_dir.exists():  # a released attempt reuses its number: start from a clean folder
+            shutil.rmtree(attempt_dir)
+        attempt_dir.mkdir(parents=True)
         log.info(
             "job %s (request %s, attempt %s): %s on %s",
             job.id,
