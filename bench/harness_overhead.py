@@ -2,7 +2,11 @@
 
 Both are timed as whole commands (interpreter start, imports, model load, evaluation), run
 alternately (A B B A ...) so that drift in machine load hits both alike. Prints the ratio of the
-medians (goal <= 1.05) and writes bench/results/harness_overhead.json.
+medians (goal <= 1.05) and of the minima (the least noisy estimate on a shared machine) and
+writes bench/results/harness_overhead.json.
+
+evalboard skips lm-eval's index of its built-in task YAML files when a suite uses only our own
+tasks (benchmarks/catalog.py: needs_builtin_tasks); the CLI always builds it.
 
     .venv/bin/python bench/harness_overhead.py [--rounds 2]
 """
@@ -95,7 +99,9 @@ def main() -> None:
             times[name].append(seconds)
             print(f"round {round_index + 1}: {name:9s} {seconds:6.1f} s", flush=True)
     medians = {name: statistics.median(values) for name, values in times.items()}
+    minima = {name: min(values) for name, values in times.items()}
     ratio = medians["evalboard"] / medians["lm_eval"]
+    ratio_min = minima["evalboard"] / minima["lm_eval"]
     result = {
         "benchmark": "harness_overhead",
         "suite": "smoke",
@@ -104,13 +110,18 @@ def main() -> None:
         "rounds": args.rounds,
         "seconds": times,
         "median_seconds": medians,
+        "min_seconds": minima,
         "ratio_evalboard_over_lm_eval": ratio,
+        "ratio_of_minima": ratio_min,
         "goal": "<= 1.05",
         "met": ratio <= 1.05,
     }
     out = REPO / "bench" / "results" / "harness_overhead.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
+    print(
+        f"min evalboard {minima['evalboard']:.1f} s, lm_eval {minima['lm_eval']:.1f} s, ratio {ratio_min:.3f}"
+    )
     print(
         f"median evalboard {medians['evalboard']:.1f} s, lm_eval {medians['lm_eval']:.1f} s, "
         f"ratio {ratio:.3f} (goal <= 1.05) -> {out.relative_to(REPO)}"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.backends import hf
-from benchmarks.catalog import TASKS_DIR, BenchmarkSpec, Suite
+from benchmarks.catalog import TASKS_DIR, BenchmarkSpec, Suite, needs_builtin_tasks
 from benchmarks.progress import watch_bars
 from benchmarks.target import ModelTarget
 
@@ -154,7 +154,7 @@ def run_suite(
     commit = hf.model_commit(target, cache_dir)
     lm = hf.load(args)
     template_hash = hf.chat_template_hash(lm) if target.use_chat_template else None
-    task_manager = TaskManager(include_path=str(TASKS_DIR))
+    task_manager = TaskManager(include_path=str(TASKS_DIR), include_defaults=needs_builtin_tasks(suite))
 
     outcome = SuiteOutcome(suite=suite.name, model_args=args)
     merged: dict[str, Any] = {"results": {}, "versions": {}, "n-shot": {}, "configs": {}, "n-samples": {}}

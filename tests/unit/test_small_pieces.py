@@ -100,3 +100,16 @@ def test_benchmarks_sharing_a_fewshot_count_run_together_in_catalog_order() -> N
     a, b, c = SMOKE.benchmarks
     groups = fewshot_groups((a, replace(b, num_fewshot=5), c))
     assert [[s.name for s in g] for g in groups] == [[a.name, c.name], [b.name]]
+
+
+def test_smoke_suite_needs_only_our_own_tasks() -> None:
+    from dataclasses import replace
+
+    from benchmarks.catalog import local_task_names, needs_builtin_tasks
+
+    assert {spec.task for spec in SMOKE.benchmarks} <= local_task_names()
+    assert not needs_builtin_tasks(SMOKE)
+    with_builtin = replace(
+        SMOKE, benchmarks=(*SMOKE.benchmarks, replace(SMOKE.benchmarks[0], task="arc_easy"))
+    )
+    assert needs_builtin_tasks(with_builtin)
