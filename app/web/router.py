@@ -58,7 +58,6 @@ async def submit_post(
     fields: dict[str, Any] = {
         key: str(value).strip() for key, value in form.items() if key != "suites" and str(value).strip()
     }
-    fields["use_chat_template"] = "use_chat_template" in form
     fields["suites"] = [str(s) for s in form.getlist("suites")] or ["smoke"]
     try:
         body = SubmissionIn.model_validate(fields)

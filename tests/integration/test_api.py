@@ -200,11 +200,13 @@ def test_submit_form_queues_and_shows_errors_inline(client: TestClient, settings
     assert page.status_code == 200 and 'name="model"' in page.text
     ok = client.post(
         "/submit",
-        data={"model": BUNDLED, "precision": "float32", "suites": "smoke", "use_chat_template": "on"},
+        data={"model": BUNDLED, "precision": "float32", "suites": "smoke", "use_chat_template": "false"},
         follow_redirects=True,
     )
     assert ok.status_code == 200 and "Submitted" in ok.text
     assert "bundled:smollm2-135m-instruct" in ok.text  # listed in the queue
+    model = client.get("/api/v1/models").json()[0]
+    assert model["use_chat_template"] is False  # the form's explicit choice beats the chat default
     bad = client.post("/submit", data={"model": "not a hub id", "precision": "float32", "suites": "smoke"})
     assert bad.status_code == 422
     assert "org/name or org/name@revision" in bad.text
