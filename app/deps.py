@@ -8,7 +8,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db import session_factory
+from app.db import session_scope
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -17,12 +17,5 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    session = session_factory(request.app.state.settings.resolved_database_url)()
-    try:
+    with session_scope(request.app.state.settings.resolved_database_url) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

@@ -105,3 +105,13 @@ def request_status(base_url: str, request_id: int) -> dict[str, Any]:
     response = httpx.get(f"{base_url}/api/v1/requests/{request_id}", timeout=10)
     response.raise_for_status()
     return dict(response.json())
+
+
+def start_server(settings: Settings, home: Path, procs: list[Proc], *extra: str) -> tuple[str, Proc]:
+    """`evalboard serve` on a free loopback port, registered for clean-up, once it answers."""
+    port = free_port()
+    server = Proc(["serve", "--port", str(port), *extra], settings, home / f"serve-{port}.log")
+    procs.append(server)
+    base_url = f"http://127.0.0.1:{port}"
+    wait_healthy(base_url, server)
+    return base_url, server

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.db import session_scope
 from app.tables import Job, Result
 from tests.conftest import make_settings
-from tests.e2e.procs import EVALBOARD, Proc, free_port, request_status, wait_for, wait_healthy
+from tests.e2e.procs import EVALBOARD, Proc, request_status, start_server, wait_for
 
 pytestmark = pytest.mark.e2e
 SUBMISSION = {"model": "bundled:smollm2-135m-instruct", "precision": "float32", "suites": ["smoke"]}
@@ -104,12 +104,8 @@ def check_artifacts(settings_home: Path, request_id: int) -> None:
 
 def test_postgres_api_and_separate_worker(tmp_path: Path, postgres_url: str, procs: list[Proc]) -> None:
     settings = make_settings(tmp_path, postgres_url, worker_heartbeat_seconds=1.0)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    api = Proc(["serve", "--no-local-worker", "--port", str(port)], settings, tmp_path / "api.log")
-    worker = Proc(["worker"], settings, tmp_path / "worker.log")
-    procs += [api, worker]
-    wait_healthy(base_url, api)
+    base_url, _ = start_server(settings, tmp_path, procs, "--no-local-worker")
+    procs.append(Proc(["worker"], settings, tmp_path / "worker.log"))
     request = wait_finished(base_url, submit_over_http(base_url))
     assert request["attempts"] == 1 and request["worker"] and request["progress"] == 1.0
     check_real_scores(base_url, request, postgres_url)
@@ -119,11 +115,7 @@ def test_postgres_api_and_separate_worker(tmp_path: Path, postgres_url: str, pro
 def test_sqlite_serve_with_local_worker(tmp_path: Path, procs: list[Proc]) -> None:
     url = f"sqlite:///{tmp_path / 'evalboard.db'}"  # `serve` migrates it itself
     settings = make_settings(tmp_path, url, worker_heartbeat_seconds=1.0)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    server = Proc(["serve", "--port", str(port)], settings, tmp_path / "serve.log")
-    procs.append(server)
-    wait_healthy(base_url, server)
+    base_url, _ = start_server(settings, tmp_path, procs)
     request = wait_finished(base_url, submit_with_cli(base_url))
     check_real_scores(base_url, request, url)
     check_artifacts(tmp_path, request["id"])

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from app.db import session_scope
 from app.tables import Job, Result
 from tests.conftest import make_settings
-from tests.e2e.procs import Proc, free_port, pid_alive, request_status, wait_for, wait_healthy
-from tests.e2e.test_end_to_end import SUBMISSION, check_real_scores, wait_finished
+from tests.e2e.procs import Proc, pid_alive, request_status, start_server, wait_for
+from tests.e2e.test_end_to_end import SUBMISSION, check_real_scores, submit_over_http, wait_finished
 
 pytestmark = pytest.mark.e2e
 
@@ -37,13 +37,10 @@ def test_sigkilled_worker_job_returns_within_lease_and_finishes_exactly_once(
 ) -> None:
     lease = 6.0
     settings = make_settings(tmp_path, postgres_url, worker_lease_seconds=lease, worker_heartbeat_seconds=1.0)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    api = Proc(["serve", "--no-local-worker", "--port", str(port)], settings, tmp_path / "api.log")
+    base_url, _ = start_server(settings, tmp_path, procs, "--no-local-worker")
     doomed = Proc(["worker"], settings, tmp_path / "doomed.log", EVALBOARD_WORKER_ID="doomed")
-    procs += [api, doomed]
-    wait_healthy(base_url, api)
-    request_id = httpx.post(f"{base_url}/api/v1/models", json=SUBMISSION, timeout=30).json()["request_ids"][0]
+    procs.append(doomed)
+    request_id = submit_over_http(base_url)
     wait_for(lambda: _evaluating(base_url, request_id), 180, "the first worker to start evaluating")
     children = doomed.children()
     assert children, "the worker runs each job in a child process"
@@ -83,13 +80,10 @@ def test_sigterm_releases_the_running_job_without_spending_an_attempt(
     settings = make_settings(
         tmp_path, postgres_url, worker_heartbeat_seconds=0.5, worker_shutdown_grace_seconds=0.0
     )
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    api = Proc(["serve", "--no-local-worker", "--port", str(port)], settings, tmp_path / "api.log")
+    base_url, _ = start_server(settings, tmp_path, procs, "--no-local-worker")
     worker = Proc(["worker"], settings, tmp_path / "worker.log")
-    procs += [api, worker]
-    wait_healthy(base_url, api)
-    request_id = httpx.post(f"{base_url}/api/v1/models", json=SUBMISSION, timeout=30).json()["request_ids"][0]
+    procs.append(worker)
+    request_id = submit_over_http(base_url)
     wait_for(lambda: request_status(base_url, request_id)["status"] == "RUNNING", 60, "the job to start")
     children = worker.children()
     worker.signal(signal.SIGTERM)
@@ -104,11 +98,7 @@ def test_sigterm_releases_the_running_job_without_spending_an_attempt(
 def test_serve_demo_queues_the_bundled_model_once(tmp_path: Path, procs: list[Proc]) -> None:
     url = f"sqlite:///{tmp_path / 'evalboard.db'}"
     settings = make_settings(tmp_path, url, worker_shutdown_grace_seconds=0.0)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    server = Proc(["serve", "--demo", "--port", str(port)], settings, tmp_path / "serve.log")
-    procs.append(server)
-    wait_healthy(base_url, server)
+    base_url, server = start_server(settings, tmp_path, procs, "--demo")
     queued = httpx.get(f"{base_url}/api/v1/requests", timeout=10).json()
     assert [(r["model_reference"], r["suite"]) for r in queued] == [
         ("bundled:smollm2-135m-instruct", "smoke")
