@@ -61,28 +61,17 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def reproduce_command(spec: BenchmarkSpec, args: dict[str, Any], apply_chat_template: bool) -> str:
-    """The lm_eval command line that reproduces one benchmark's numbers."""
+def reproduce_command(specs: list[BenchmarkSpec], args: dict[str, Any], apply_chat_template: bool) -> str:
+    """The lm_eval command line of the call that produced these benchmarks' numbers."""
     model_args = ",".join(f"{k}={v}" for k, v in args.items() if k not in ("device", "batch_size"))
+    seeds = ",".join(str(SEEDS[k]) for k in ("random", "numpy", "torch", "fewshot"))
     parts = [
-        "lm_eval",
-        "--model",
-        "hf",
-        "--model_args",
-        model_args,
-        "--include_path",
-        str(TASKS_DIR),
-        "--tasks",
-        spec.task,
-        "--num_fewshot",
-        str(spec.num_fewshot),
-        "--batch_size",
-        str(args.get("batch_size", 8)),
-        "--device",
-        str(args.get("device", "cpu")),
-        "--seed",
-        ",".join(str(SEEDS[k]) for k in ("random", "numpy", "torch", "fewshot")),
-    ]
+        "lm_eval", "--model", "hf", "--model_args", model_args,
+        "--include_path", str(TASKS_DIR), "--tasks", ",".join(spec.task for spec in specs),
+        "--num_fewshot", str(specs[0].num_fewshot),
+        "--batch_size", str(args.get("batch_size", 8)), "--device", str(args.get("device", "cpu")),
+        "--seed", seeds,
+    ]  # fmt: skip
     if apply_chat_template:
         parts += ["--apply_chat_template", "--fewshot_as_multiturn"]
     return shlex.join(parts)
@@ -214,7 +203,7 @@ def run_suite(
                     "data_source": "bundled",
                     "started_at": started,
                     "finished_at": finished,
-                    "reproduce": reproduce_command(spec, args, target.use_chat_template),
+                    "reproduce": reproduce_command(group, args, target.use_chat_template),
                     "host": {
                         "python": platform.python_version(),
                         "torch": version("torch"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from app.deps import get_session
-from app.runs import service
+from app.runs import artifacts, service
 from app.runs.schemas import RequestOut
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
@@ -31,3 +33,21 @@ def get_request(request_id: int, session: Session = Depends(get_session)) -> Req
 @router.post("/{request_id}/cancel", response_model=RequestOut, responses={404: {}, 409: {}})
 def cancel_request(request_id: int, session: Session = Depends(get_session)) -> RequestOut:
     return service.cancel_request(session, request_id)
+
+
+@router.get("/{request_id}/results.json", responses={404: {}, 409: {}})
+def get_results_json(request_id: int, session: Session = Depends(get_session)) -> dict[str, Any]:
+    """lm-eval's own results document (its schema: results, versions, n-shot, configs, n-samples)."""
+    return artifacts.results_json(session, request_id)
+
+
+@router.get("/{request_id}/samples", responses={404: {}, 409: {}, 422: {}})
+def get_samples(
+    request_id: int,
+    benchmark: str | None = Query(None, description="Only this benchmark's samples"),
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Per-sample logs (prompt arguments, responses, target, per-sample metrics), paged."""
+    return artifacts.samples_page(session, request_id, benchmark=benchmark, offset=offset, limit=limit)

@@ -4,7 +4,10 @@ bundled model. Real processes, real HTTP, real databases; nothing mocked."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -102,6 +105,36 @@ def check_artifacts(settings_home: Path, request_id: int) -> None:
     assert {"doc", "resps", "target"} <= set(json.loads(samples[-1]))
 
 
+def check_artifact_endpoints(base_url: str, request_id: int) -> None:
+    results = httpx.get(f"{base_url}/api/v1/requests/{request_id}/results.json", timeout=10).json()
+    assert set(results["results"]) == {
+        "evalboard_smoke_mmlu_en", "evalboard_smoke_kmmlu_ko", "evalboard_smoke_short_answer"
+    }  # fmt: skip
+    page = httpx.get(
+        f"{base_url}/api/v1/requests/{request_id}/samples",
+        params={"benchmark": "short_answer", "limit": 5},
+        timeout=10,
+    ).json()
+    assert page["total"] == 24 and len(page["items"]) == 5
+    assert {"doc", "resps", "target", "exact_match"} <= set(page["items"][0])
+
+
+def check_reproduce_command_gives_the_same_numbers(request: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    """Fidelity: the stored `lm_eval` command, run by the real CLI, yields the stored scores."""
+    command = shlex.split(request["results"][0]["provenance"]["reproduce"])
+    command[0] = str(Path(sys.executable).parent / "lm_eval")
+    out = tmp_path / "lm_eval_cli"
+    completed = subprocess.run(
+        [*command, "--output_path", str(out)], capture_output=True, text=True, timeout=600,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    cli = json.loads(next(out.rglob("results_*.json")).read_text())["results"]
+    for result in request["results"]:
+        assert abs(cli[result["task"]][f"{result['metric']},none"] - result["value"]) <= 1e-6, result
+        assert abs(cli[result["task"]][f"{result['metric']}_stderr,none"] - result["stderr"]) <= 1e-6, result
+
+
 def test_postgres_api_and_separate_worker(tmp_path: Path, postgres_url: str, procs: list[Proc]) -> None:
     settings = make_settings(tmp_path, postgres_url, worker_heartbeat_seconds=1.0)
     base_url, _ = start_server(settings, tmp_path, procs, "--no-local-worker")
@@ -110,6 +143,8 @@ def test_postgres_api_and_separate_worker(tmp_path: Path, postgres_url: str, pro
     assert request["attempts"] == 1 and request["worker"] and request["progress"] == 1.0
     check_real_scores(base_url, request, postgres_url)
     check_artifacts(tmp_path, request["id"])
+    check_artifact_endpoints(base_url, request["id"])
+    check_reproduce_command_gives_the_same_numbers(request, tmp_path)
 
 
 def test_sqlite_serve_with_local_worker(tmp_path: Path, procs: list[Proc]) -> None:

@@ -60,14 +60,14 @@ def test_missing_primary_metric_is_an_error() -> None:
         _metrics_for(SMOKE.benchmark("mmlu_en_mini"), {"f1,none": 0.3}, 10, {})
 
 
-def test_reproduce_command_names_task_shots_and_chat_template() -> None:
-    spec = SMOKE.benchmark("short_answer")
-    command = reproduce_command(
-        spec, {"pretrained": "/m", "dtype": "float32", "device": "cpu", "batch_size": 8}, True
-    )
-    assert command.startswith("lm_eval --model hf --model_args pretrained=/m,dtype=float32")
-    assert "--tasks evalboard_smoke_short_answer" in command
-    assert "--num_fewshot 0" in command and "--apply_chat_template" in command
+def test_reproduce_command_names_tasks_shots_seeds_and_chat_template() -> None:
+    args = {"pretrained": "/m", "dtype": "float32", "device": "cpu", "batch_size": 8}
+    command = reproduce_command(list(SMOKE.benchmarks[:2]), args, True)
+    assert command.startswith("lm_eval --model hf --model_args pretrained=/m,dtype=float32 --include_path ")
+    assert "--tasks evalboard_smoke_mmlu_en,evalboard_smoke_kmmlu_ko --num_fewshot 0" in command
+    assert "--batch_size 8 --device cpu --seed 0,1234,1234,1234" in command
+    assert command.endswith("--apply_chat_template --fewshot_as_multiturn")
+    assert "--apply_chat_template" not in reproduce_command(list(SMOKE.benchmarks[:1]), args, False)
 
 
 def test_config_hash_is_order_independent() -> None:
