@@ -150,16 +150,20 @@ def mark_finished(
 def mark_failed_or_pending(
     session: Session, request_id: int, *, error: str, log_tail: str | None, final: bool
 ) -> None:
-    """After a failed attempt: FAILED for good, or back to PENDING awaiting a retry (error kept)."""
+    """After a failed attempt: FAILED for good, or back to PENDING awaiting a retry (error kept).
+
+    log_tail None keeps the tail already stored (the reaper has no log of a dead worker's job)."""
+    values: dict[str, Any] = {
+        "status": RequestStatus.FAILED if final else RequestStatus.PENDING,
+        "error": error,
+        "finished_at": utcnow() if final else None,
+        "current_task": None,
+    }
+    if log_tail is not None:
+        values["log_tail"] = log_tail
     session.execute(
         update(EvalRequest)
         .where(EvalRequest.id == request_id, EvalRequest.status.in_(ACTIVE_REQUEST_STATUSES))
-        .values(
-            status=RequestStatus.FAILED if final else RequestStatus.PENDING,
-            error=error,
-            log_tail=log_tail,
-            finished_at=utcnow() if final else None,
-            current_task=None,
-        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
