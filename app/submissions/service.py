@@ -40,7 +40,10 @@ def submit(session: Session, settings: Settings, body: SubmissionIn) -> Submissi
         )
     base_reference = None
     if body.base_model:
-        base_reference = resolve(body.base_model, None, settings).reference
+        try:
+            base_reference = resolve(body.base_model, None, settings).reference
+        except InvalidInput as exc:
+            raise InvalidInput(f"base_model: {exc.message}", field="base_model") from exc
     if resolved.params_b and resolved.params_b > settings.max_model_params_b:
         raise InvalidInput(
             f"{resolved.params_b:g}B parameters is over this server's limit of "
@@ -86,6 +89,9 @@ def submit(session: Session, settings: Settings, body: SubmissionIn) -> Submissi
         session.add(model)
         session.flush()
     else:
+        # The same revision may point at new weights now (a hub push, an edited folder): the row
+        # follows them; results keep the commit they were measured on in their provenance.
+        model.commit_sha = resolved.commit_sha or model.commit_sha
         active = session.scalars(
             select(EvalRequest.suite).where(
                 EvalRequest.model_id == model.id,

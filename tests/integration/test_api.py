@@ -87,6 +87,11 @@ def test_resubmitting_after_the_run_ended_creates_a_new_request(
         ({"precision": "int3"}, 422, "precision: Input should be"),
         ({"weight_type": "adapter"}, 422, "needs base_model"),
         ({"base_model": BUNDLED}, 422, "base_model is only for delta or adapter"),
+        (
+            {"weight_type": "delta", "base_model": "/no/base"},
+            422,
+            "base_model: model folder /no/base does not exist",
+        ),
         ({"model_type": "robot"}, 422, "model_type:"),
         ({"surprise": 1}, 422, "surprise: Extra inputs are not permitted"),
         ({"model": "bundled:nope"}, 422, "unknown bundled model"),
