@@ -177,6 +177,9 @@ def eval_command(
     revision: str | None = None,
     chat_template: Annotated[bool | None, typer.Option("--chat-template/--no-chat-template")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Default: EVALBOARD_WORKER_BATCH_SIZE")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="auto | hf | vllm. Default: EVALBOARD_WORKER_BACKEND")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="Items per benchmark (for quick checks).")] = None,
     artifacts: Annotated[Path | None, typer.Option(help="Keep lm-eval results and samples here.")] = None,
 ) -> None:
@@ -199,6 +202,7 @@ def eval_command(
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(2) from exc
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    from benchmarks.backends.vllm import make_options
     from benchmarks.harness import run_suite
     from benchmarks.target import ModelLoadError, ModelTarget
 
@@ -226,9 +230,11 @@ def eval_command(
                 suite_spec,
                 cache_dir=settings.resolved_model_cache_dir,
                 output_dir=output_dir,
+                backend=backend or settings.worker_backend,
                 device=settings.worker_device,
                 batch_size=batch_size or settings.worker_batch_size,
                 limit=limit,
+                vllm_options=make_options(**settings.vllm_kwargs),
                 on_progress=on_progress,
             )
         except ModelLoadError as exc:

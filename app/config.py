@@ -6,6 +6,7 @@ import os
 import socket
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,7 +41,16 @@ class Settings(BaseSettings):
         86400.0, gt=0, description="An attempt running longer than this is killed and counts as failed."
     )
     worker_batch_size: int = Field(8, gt=0, description="lm-eval batch size (8-16 is fastest on CPU).")
-    worker_device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+    worker_device: str = Field("auto", description="auto | cpu | cuda | cuda:N (hf backend)")
+    worker_backend: str = Field(
+        "auto",
+        pattern="^(auto|hf|vllm)$",
+        description="auto: vllm where installed and a GPU is present, else hf",
+    )
+    worker_gpus: int = Field(0, ge=0, description="GPUs for vLLM tensor parallelism; 0: every visible GPU")
+    vllm_gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    vllm_max_model_len: int | None = Field(None, gt=0, description="Empty: the model's own context length")
+    vllm_enable_prefix_caching: bool = True
     job_max_attempts: int = Field(3, ge=1)
     job_retry_backoff_seconds: float = Field(10.0, ge=0, description="Base of the exponential retry backoff.")
     log_tail_lines: int = Field(40, gt=0)
@@ -71,6 +81,16 @@ class Settings(BaseSettings):
     @property
     def resolved_worker_id(self) -> str:
         return self.worker_id or f"{socket.gethostname()}:{os.getpid()}"
+
+    @property
+    def vllm_kwargs(self) -> dict[str, Any]:
+        """Arguments of benchmarks.backends.vllm.make_options (a plain dict: it crosses processes)."""
+        return {
+            "gpus": self.worker_gpus,
+            "gpu_memory_utilization": self.vllm_gpu_memory_utilization,
+            "max_model_len": self.vllm_max_model_len,
+            "enable_prefix_caching": self.vllm_enable_prefix_caching,
+        }
 
     @property
     def is_sqlite(self) -> bool:

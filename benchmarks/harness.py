@@ -19,7 +19,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from benchmarks.backends import hf
+from benchmarks.backends import hf, resolve_backend, vllm
+from benchmarks.backends.vllm import VllmOptions, make_options
+from benchmarks.backends.weights import chat_template_hash, locate
 from benchmarks.catalog import TASKS_DIR, BenchmarkSpec, Suite, needs_builtin_tasks
 from benchmarks.progress import watch_bars
 from benchmarks.target import ModelTarget
@@ -61,15 +63,18 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def reproduce_command(specs: list[BenchmarkSpec], args: dict[str, Any], apply_chat_template: bool) -> str:
+def reproduce_command(
+    specs: list[BenchmarkSpec], args: dict[str, Any], apply_chat_template: bool, backend: str = "hf"
+) -> str:
     """The lm_eval command line of the call that produced these benchmarks' numbers."""
     model_args = ",".join(f"{k}={v}" for k, v in args.items() if k not in ("device", "batch_size"))
     seeds = ",".join(str(SEEDS[k]) for k in ("random", "numpy", "torch", "fewshot"))
     parts = [
-        "lm_eval", "--model", "hf", "--model_args", model_args,
+        "lm_eval", "--model", backend, "--model_args", model_args,
         "--include_path", str(TASKS_DIR), "--tasks", ",".join(spec.task for spec in specs),
         "--num_fewshot", str(specs[0].num_fewshot),
-        "--batch_size", str(args.get("batch_size", 8)), "--device", str(args.get("device", "cpu")),
+        "--batch_size", str(args.get("batch_size", 8)),
+        *(["--device", str(args["device"])] if "device" in args else []),
         "--seed", seeds,
     ]  # fmt: skip
     if apply_chat_template:
@@ -120,15 +125,46 @@ def fewshot_groups(specs: tuple[BenchmarkSpec, ...]) -> list[list[BenchmarkSpec]
     return list(groups.values())
 
 
+@dataclass
+class LoadedModel:
+    backend: str
+    args: dict[str, Any]
+    lm: Any
+    commit: str | None
+    device: str
+
+
+def load_model(
+    target: ModelTarget,
+    *,
+    backend: str,
+    cache_dir: Path,
+    device: str,
+    batch_size: int,
+    vllm_options: VllmOptions | None,
+) -> LoadedModel:
+    name = resolve_backend(backend)
+    commit = locate(target, cache_dir).commit
+    if name == "vllm":
+        options = vllm_options or make_options()
+        args = vllm.model_args(target, cache_dir=cache_dir, options=options)
+        return LoadedModel(name, args, vllm.load(args), commit, f"cuda x{options.gpus}")
+    device = hf.pick_device(device)
+    args = hf.model_args(target, cache_dir=cache_dir, device=device, batch_size=batch_size)
+    return LoadedModel(name, args, hf.load(args), commit, device)
+
+
 def run_suite(
     target: ModelTarget,
     suite: Suite,
     *,
     cache_dir: Path,
     output_dir: Path,
+    backend: str = "hf",
     device: str = "auto",
     batch_size: int = 8,
     limit: int | None = None,
+    vllm_options: VllmOptions | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> SuiteOutcome:
     import lm_eval
@@ -137,12 +173,17 @@ def run_suite(
 
     report = on_progress or (lambda _fraction, _task: None)
     output_dir.mkdir(parents=True, exist_ok=True)
-    device = hf.pick_device(device)
     report(0.0, "loading model")
-    args = hf.model_args(target, cache_dir=cache_dir, device=device, batch_size=batch_size)
-    commit = hf.model_commit(target, cache_dir)
-    lm = hf.load(args)
-    template_hash = hf.chat_template_hash(lm) if target.use_chat_template else None
+    loaded = load_model(
+        target,
+        backend=backend,
+        cache_dir=cache_dir,
+        device=device,
+        batch_size=batch_size,
+        vllm_options=vllm_options,
+    )
+    args, lm, commit, device = loaded.args, loaded.lm, loaded.commit, loaded.device
+    template_hash = chat_template_hash(lm) if target.use_chat_template else None
     task_manager = TaskManager(include_path=str(TASKS_DIR), include_defaults=needs_builtin_tasks(suite))
 
     outcome = SuiteOutcome(suite=suite.name, model_args=args)
@@ -163,7 +204,7 @@ def run_suite(
                     model=lm,
                     tasks=[spec.task for spec in group],
                     num_fewshot=group[0].num_fewshot,
-                    batch_size=batch_size,
+                    batch_size=args["batch_size"],
                     limit=limit,
                     log_samples=True,
                     apply_chat_template=target.use_chat_template,
@@ -192,7 +233,7 @@ def run_suite(
                     "task_config_hash": config_hash(results.get("configs", {}).get(spec.task, {})),
                     "benchmark_version": spec.version,
                     "num_fewshot": spec.num_fewshot,
-                    "backend": "hf",
+                    "backend": loaded.backend,
                     "backend_args": args,
                     "model_commit": commit,
                     "dtype": args.get("dtype", target.precision),
@@ -203,7 +244,7 @@ def run_suite(
                     "data_source": "bundled",
                     "started_at": started,
                     "finished_at": finished,
-                    "reproduce": reproduce_command(group, args, target.use_chat_template),
+                    "reproduce": reproduce_command(group, args, target.use_chat_template, loaded.backend),
                     "host": {
                         "python": platform.python_version(),
                         "torch": version("torch"),

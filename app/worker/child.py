@@ -36,6 +36,7 @@ def _redirect_output(log_path: Path) -> None:
 
 
 def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
+    from benchmarks.backends.vllm import make_options
     from benchmarks.catalog import get_suite
     from benchmarks.harness import run_suite
     from benchmarks.target import ModelTarget
@@ -50,8 +51,10 @@ def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
         get_suite(spec["suite"]),
         cache_dir=Path(spec["cache_dir"]),
         output_dir=attempt_dir,
+        backend=spec.get("backend", "auto"),
         device=spec["device"],
         batch_size=spec["batch_size"],
+        vllm_options=make_options(**spec.get("vllm", {})),
         limit=spec.get("limit"),
         on_progress=on_progress,
     )

@@ -134,6 +134,8 @@ class Worker:
             "cache_dir": str(self.settings.resolved_model_cache_dir),
             "device": self.settings.worker_device,
             "batch_size": self.settings.worker_batch_size,
+            "backend": self.settings.worker_backend,
+            "vllm": self.settings.vllm_kwargs,
             "offline": self.settings.hub_offline,
             **job.payload,
         }

@@ -1,0 +1,104 @@
+"""Backend selection and argument building. vLLM is not installed here (its wheel needs CUDA and
+another torch), so its arguments are checked as data and its loader must fail with a clear error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.backends import resolve_backend
+from benchmarks.backends.vllm import VllmOptions, adapter_rank, load, model_args
+from benchmarks.catalog import SMOKE
+from benchmarks.harness import reproduce_command
+from benchmarks.target import ModelLoadError, ModelTarget
+from tests.unit.test_references import write_safetensors
+
+
+@pytest.fixture
+def local_model(tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    write_safetensors(folder / "model.safetensors", {"w": [2, 2]})
+    return folder
+
+
+def target(reference: str, **fields: object) -> ModelTarget:
+    values: dict[str, object] = {
+        "source": "local",
+        "revision": "local",
+        "commit_sha": None,
+        "precision": "bfloat16",
+    }
+    values.update(fields)
+    return ModelTarget(reference, **values)  # type: ignore[arg-type]
+
+
+def test_auto_picks_hf_without_vllm_or_gpu_and_unknown_backends_are_refused() -> None:
+    assert resolve_backend("auto") == "hf"
+    assert resolve_backend("vllm") == "vllm"  # an explicit choice is honoured; loading then says why not
+    with pytest.raises(ModelLoadError, match="choose one of auto, hf, vllm"):
+        resolve_backend("tgi")
+
+
+def test_vllm_arguments_for_a_local_model(local_model: Path, tmp_path: Path) -> None:
+    options = VllmOptions(gpus=4, gpu_memory_utilization=0.85, max_model_len=4096)
+    args = model_args(target(str(local_model)), cache_dir=tmp_path, options=options)
+    assert args == {
+        "pretrained": str(local_model),
+        "dtype": "bfloat16",
+        "tensor_parallel_size": 4,
+        "gpu_memory_utilization": 0.85,
+        "enable_prefix_caching": True,
+        "max_model_len": 4096,
+        "batch_size": "auto",
+    }
+
+
+def test_vllm_pins_hub_models_to_their_commit(tmp_path: Path) -> None:
+    hub = target("org/model", source="hub", revision="main", commit_sha="abc123", precision="float16")
+    args = model_args(hub, cache_dir=tmp_path, options=VllmOptions(gpus=1))
+    assert (args["pretrained"], args["revision"], args["dtype"]) == ("org/model", "abc123", "float16")
+
+
+def test_vllm_serves_adapters_through_its_lora_support(local_model: Path, tmp_path: Path) -> None:
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps({"r": 24}))
+    tuned = target(str(adapter), weight_type="adapter", base_model=str(local_model))
+    args = model_args(tuned, cache_dir=tmp_path, options=VllmOptions(gpus=1))
+    assert args["pretrained"] == str(local_model)
+    assert (args["lora_local_path"], args["max_lora_rank"]) == (str(adapter), 32)
+    assert adapter_rank(adapter) == 32
+
+
+def test_vllm_refuses_what_it_cannot_load(local_model: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="needs at least one CUDA GPU"):
+        model_args(target(str(local_model)), cache_dir=tmp_path, options=VllmOptions(gpus=0))
+    with pytest.raises(ModelLoadError, match="use the hf backend for 8bit"):
+        model_args(
+            target(str(local_model), precision="8bit"), cache_dir=tmp_path, options=VllmOptions(gpus=1)
+        )
+    delta = target(str(local_model), weight_type="delta", base_model=str(local_model))
+    with pytest.raises(ModelLoadError, match="delta weights are applied by the hf backend only"):
+        model_args(delta, cache_dir=tmp_path, options=VllmOptions(gpus=1))
+    four_bit = model_args(
+        target(str(local_model), precision="4bit"), cache_dir=tmp_path, options=VllmOptions(gpus=1)
+    )
+    assert four_bit["quantization"] == "bitsandbytes"
+
+
+def test_vllm_loader_says_what_to_install_when_vllm_is_missing() -> None:
+    with pytest.raises(ModelLoadError, match=r"vLLM is not installed on this worker; install the extra"):
+        load({"pretrained": "x"})
+
+
+def test_vllm_reproduce_command_has_no_device_flag() -> None:
+    args = {"pretrained": "/m", "dtype": "bfloat16", "tensor_parallel_size": 2, "batch_size": "auto"}
+    command = reproduce_command(list(SMOKE.benchmarks), args, False, "vllm")
+    assert command.startswith(
+        "lm_eval --model vllm --model_args pretrained=/m,dtype=bfloat16,tensor_parallel_size=2"
+    )
+    assert "--batch_size auto" in command and "--device" not in command
