@@ -144,14 +144,14 @@ def load_model(
     vllm_options: VllmOptions | None,
 ) -> LoadedModel:
     name = resolve_backend(backend)
-    commit = locate(target, cache_dir).commit
+    weights = locate(target, cache_dir)
     if name == "vllm":
         options = vllm_options or make_options()
-        args = vllm.model_args(target, cache_dir=cache_dir, options=options)
-        return LoadedModel(name, args, vllm.load(args), commit, f"cuda x{options.gpus}")
+        args = vllm.model_args(target, weights, options=options)
+        return LoadedModel(name, args, vllm.load(args), weights.commit, f"cuda x{options.gpus}")
     device = hf.pick_device(device)
-    args = hf.model_args(target, cache_dir=cache_dir, device=device, batch_size=batch_size)
-    return LoadedModel(name, args, hf.load(args), commit, device)
+    args = hf.model_args(target, weights, device=device, batch_size=batch_size)
+    return LoadedModel(name, args, hf.load(args), weights.commit, device)
 
 
 def run_suite(

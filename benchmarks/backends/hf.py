@@ -6,10 +6,9 @@ catalog, never this module's heavy dependencies.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from benchmarks.backends.weights import locate
+from benchmarks.backends.weights import Weights
 from benchmarks.target import ModelLoadError, ModelTarget
 
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
@@ -23,7 +22,7 @@ def pick_device(requested: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def model_args(target: ModelTarget, *, cache_dir: Path, device: str, batch_size: int) -> dict[str, Any]:
+def model_args(target: ModelTarget, weights: Weights, *, device: str, batch_size: int) -> dict[str, Any]:
     """lm-eval HFLM keyword arguments for the target (also what the reproduce command prints)."""
     args: dict[str, Any] = {"device": device, "batch_size": batch_size}
     if target.precision in DTYPES:
@@ -38,7 +37,6 @@ def model_args(target: ModelTarget, *, cache_dir: Path, device: str, batch_size:
     else:
         raise ModelLoadError(f"unknown precision {target.precision!r}")
 
-    weights = locate(target, cache_dir)
     args["pretrained"] = weights.pretrained
     if weights.extra:
         args["peft" if target.weight_type == "adapter" else "delta"] = weights.extra

@@ -12,7 +12,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from benchmarks.backends.weights import locate
+from benchmarks.backends.weights import Weights
 from benchmarks.target import ModelLoadError, ModelTarget
 
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
@@ -48,7 +48,7 @@ def adapter_rank(folder: Path) -> int:
     raise ModelLoadError(f"LoRA rank {rank} is above vLLM's largest ({LORA_RANKS[-1]}); use the hf backend")
 
 
-def model_args(target: ModelTarget, *, cache_dir: Path, options: VllmOptions) -> dict[str, Any]:
+def model_args(target: ModelTarget, weights: Weights, *, options: VllmOptions) -> dict[str, Any]:
     """lm-eval VLLM keyword arguments (also what the reproduce command prints)."""
     if options.gpus < 1:
         raise ModelLoadError("the vllm backend needs at least one CUDA GPU; this worker has none")
@@ -68,7 +68,6 @@ def model_args(target: ModelTarget, *, cache_dir: Path, options: VllmOptions) ->
         )
     if target.weight_type == "delta":
         raise ModelLoadError("delta weights are applied by the hf backend only; choose backend hf")
-    weights = locate(target, cache_dir)
     args["pretrained"] = weights.pretrained
     if weights.revision:
         args["revision"] = weights.revision

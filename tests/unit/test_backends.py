@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.backends import resolve_backend
 from benchmarks.backends.vllm import VllmOptions, adapter_rank, load, model_args
+from benchmarks.backends.weights import locate
 from benchmarks.catalog import SMOKE
 from benchmarks.harness import reproduce_command
 from benchmarks.target import ModelLoadError, ModelTarget
@@ -36,6 +37,10 @@ def target(reference: str, **fields: object) -> ModelTarget:
     return ModelTarget(reference, **values)  # type: ignore[arg-type]
 
 
+def vllm_args(model: ModelTarget, cache_dir: Path, options: VllmOptions) -> dict[str, object]:
+    return model_args(model, locate(model, cache_dir), options=options)
+
+
 def test_auto_picks_hf_without_vllm_or_gpu_and_unknown_backends_are_refused() -> None:
     assert resolve_backend("auto") == "hf"
     assert resolve_backend("vllm") == "vllm"  # an explicit choice is honoured; loading then says why not
@@ -45,7 +50,7 @@ def test_auto_picks_hf_without_vllm_or_gpu_and_unknown_backends_are_refused() ->
 
 def test_vllm_arguments_for_a_local_model(local_model: Path, tmp_path: Path) -> None:
     options = VllmOptions(gpus=4, gpu_memory_utilization=0.85, max_model_len=4096)
-    args = model_args(target(str(local_model)), cache_dir=tmp_path, options=options)
+    args = vllm_args(target(str(local_model)), tmp_path, options)
     assert args == {
         "pretrained": str(local_model),
         "dtype": "bfloat16",
@@ -59,7 +64,7 @@ def test_vllm_arguments_for_a_local_model(local_model: Path, tmp_path: Path) -> 
 
 def test_vllm_pins_hub_models_to_their_commit(tmp_path: Path) -> None:
     hub = target("org/model", source="hub", revision="main", commit_sha="abc123", precision="float16")
-    args = model_args(hub, cache_dir=tmp_path, options=VllmOptions(gpus=1))
+    args = vllm_args(hub, tmp_path, VllmOptions(gpus=1))
     assert (args["pretrained"], args["revision"], args["dtype"]) == ("org/model", "abc123", "float16")
 
 
@@ -68,7 +73,7 @@ def test_vllm_serves_adapters_through_its_lora_support(local_model: Path, tmp_pa
     adapter.mkdir()
     (adapter / "adapter_config.json").write_text(json.dumps({"r": 24}))
     tuned = target(str(adapter), weight_type="adapter", base_model=str(local_model))
-    args = model_args(tuned, cache_dir=tmp_path, options=VllmOptions(gpus=1))
+    args = vllm_args(tuned, tmp_path, VllmOptions(gpus=1))
     assert args["pretrained"] == str(local_model)
     assert (args["lora_local_path"], args["max_lora_rank"]) == (str(adapter), 32)
     assert adapter_rank(adapter) == 32
@@ -76,17 +81,13 @@ def test_vllm_serves_adapters_through_its_lora_support(local_model: Path, tmp_pa
 
 def test_vllm_refuses_what_it_cannot_load(local_model: Path, tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="needs at least one CUDA GPU"):
-        model_args(target(str(local_model)), cache_dir=tmp_path, options=VllmOptions(gpus=0))
+        vllm_args(target(str(local_model)), tmp_path, VllmOptions(gpus=0))
     with pytest.raises(ModelLoadError, match="use the hf backend for 8bit"):
-        model_args(
-            target(str(local_model), precision="8bit"), cache_dir=tmp_path, options=VllmOptions(gpus=1)
-        )
+        vllm_args(target(str(local_model), precision="8bit"), tmp_path, VllmOptions(gpus=1))
     delta = target(str(local_model), weight_type="delta", base_model=str(local_model))
     with pytest.raises(ModelLoadError, match="delta weights are applied by the hf backend only"):
-        model_args(delta, cache_dir=tmp_path, options=VllmOptions(gpus=1))
-    four_bit = model_args(
-        target(str(local_model), precision="4bit"), cache_dir=tmp_path, options=VllmOptions(gpus=1)
-    )
+        vllm_args(delta, tmp_path, VllmOptions(gpus=1))
+    four_bit = vllm_args(target(str(local_model), precision="4bit"), tmp_path, VllmOptions(gpus=1))
     assert four_bit["quantization"] == "bitsandbytes"
 
 
