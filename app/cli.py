@@ -188,7 +188,6 @@ def eval_command(
 
     from app.errors import AppError
     from app.submissions.references import resolve
-    from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX
     from benchmarks.catalog import get_suite
 
     settings = get_settings()
@@ -206,8 +205,7 @@ def eval_command(
     from benchmarks.harness import run_suite
     from benchmarks.target import ModelLoadError, ModelTarget
 
-    bundled = BUNDLED_MODELS.get(resolved.reference.removeprefix(BUNDLED_PREFIX))
-    use_chat = chat_template if chat_template is not None else bool(bundled and bundled.chat)
+    use_chat = chat_template if chat_template is not None else resolved.chat_template_default()
     target = ModelTarget(
         reference=resolved.reference,
         source=resolved.source,

@@ -30,7 +30,6 @@ class BundledModel:
     params_b: float
     licence: str
     model_type: str
-    chat: bool
 
 
 BUNDLED_MODELS: dict[str, BundledModel] = {
@@ -42,7 +41,6 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
         params_b=0.135,
         licence="apache-2.0",
         model_type="chat",
-        chat=True,
     ),
 }
 

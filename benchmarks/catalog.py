@@ -115,9 +115,12 @@ SMOKE = Suite(
 SUITES: dict[str, Suite] = {suite.name: suite for suite in (SMOKE,)}
 
 
+def unknown_suites_message(names: list[str]) -> str:
+    return f"unknown suite {', '.join(map(repr, names))}; known suites: {', '.join(sorted(SUITES))}"
+
+
 def get_suite(name: str) -> Suite:
     try:
         return SUITES[name]
     except KeyError:
-        known = ", ".join(sorted(SUITES))
-        raise KeyError(f"unknown suite {name!r}; known suites: {known}") from None
+        raise KeyError(unknown_suites_message([name])) from None

@@ -11,15 +11,14 @@ from sqlalchemy.orm import Session
 from app.errors import InvalidInput
 from app.leaderboard.schemas import BenchmarkColumn, LeaderboardPage, LeaderboardRow, Score
 from app.tables import EvalRequest, LlmModel, RequestStatus, Result
-from benchmarks.catalog import SUITES
+from benchmarks.catalog import get_suite
 
 
 def leaderboard(session: Session, suite_name: str, *, limit: int = 50, offset: int = 0) -> LeaderboardPage:
-    suite = SUITES.get(suite_name)
-    if suite is None:
-        raise InvalidInput(
-            f"unknown suite {suite_name!r}; known suites: {', '.join(sorted(SUITES))}", field="suite"
-        )
+    try:
+        suite = get_suite(suite_name)
+    except KeyError as exc:
+        raise InvalidInput(exc.args[0], field="suite") from None
     latest = (
         select(func.max(EvalRequest.id).label("request_id"))
         .where(EvalRequest.suite == suite.name, EvalRequest.status == RequestStatus.FINISHED)

@@ -37,6 +37,11 @@ class ResolvedModel:
     params_b: float | None
     licence: str | None
     is_adapter: bool = False
+    model_type: str | None = None  # known only for bundled models; submitters say it otherwise
+
+    def chat_template_default(self, model_type: str | None = None) -> bool:
+        """Chat models get their chat template unless the submitter says otherwise."""
+        return (model_type or self.model_type) == "chat"
 
 
 def looks_like_path(reference: str) -> bool:
@@ -74,6 +79,7 @@ def _resolve_bundled(reference: str) -> ResolvedModel:
         commit_sha="gguf-sha256:" + source_sha256(model),
         params_b=model.params_b,
         licence=model.licence,
+        model_type=model.model_type,
     )
 
 

@@ -12,17 +12,13 @@ from app.queue import jobs
 from app.submissions.references import resolve
 from app.submissions.schemas import SubmissionIn, SubmissionOut
 from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, LlmModel
-from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX
-from benchmarks.catalog import SUITES
+from benchmarks.catalog import SUITES, unknown_suites_message
 
 
 def check_suites(names: list[str]) -> list[str]:
     unknown = [name for name in names if name not in SUITES]
     if unknown:
-        raise InvalidInput(
-            f"unknown suite {', '.join(map(repr, unknown))}; known suites: {', '.join(sorted(SUITES))}",
-            field="suites",
-        )
+        raise InvalidInput(unknown_suites_message(unknown), field="suites")
     return list(dict.fromkeys(names))  # keep order, drop repeats
 
 
@@ -51,13 +47,12 @@ def submit(session: Session, settings: Settings, body: SubmissionIn) -> Submissi
             field="model",
         )
 
-    bundled = (
-        BUNDLED_MODELS.get(resolved.reference.removeprefix(BUNDLED_PREFIX))
-        if resolved.source == "bundled"
-        else None
+    model_type = body.model_type or resolved.model_type or "pretrained"
+    use_chat_template = (
+        body.use_chat_template
+        if body.use_chat_template is not None
+        else resolved.chat_template_default(model_type)
     )
-    model_type = body.model_type or (bundled.model_type if bundled else "pretrained")
-    use_chat_template = body.use_chat_template if body.use_chat_template is not None else model_type == "chat"
 
     model = session.scalar(
         select(LlmModel).where(
