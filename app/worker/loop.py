@@ -232,22 +232,7 @@ class Worker:
                 if not jobs.complete(session, job, self.worker_id):
                     session.rollback()  # someone else owns this job now: keep nothing
                     return AttemptResult("lost", "lease lost before commit; results discarded")
-                rows = [
-                    {
-                        k: m[k]
-                        for k in (
-                            "benchmark",
-                            "task",
-                            "metric",
-                            "value",
-                            "stderr",
-                            "n",
-                            "is_primary",
-                            "provenance",
-                        )
-                    }
-                    for m in outcome["metrics"]
-                ]
+                rows = outcome["metrics"]  # MetricValue fields, which are the result columns
                 runs.mark_finished(session, request_id, rows, str(attempt_dir), tail)
                 return AttemptResult("finished", f"{len(rows)} metrics")
             error_file = files.read_json(attempt_dir / files.ERROR) or {}
