@@ -24,6 +24,27 @@ def upgrade(database_url: str | None = None, revision: str = "head") -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
+    _index_board_if_new(url)
+
+
+def _index_board_if_new(url: str) -> None:
+    """The board's index (revision 0004) starts empty; a database with finished requests from before
+    it gets its rows from the same code that writes them when a request finishes."""
+    from sqlalchemy import inspect, select
+
+    from app.db import session_scope
+    from app.leaderboard.entries import rebuild_all
+    from app.tables import EvalRequest, LeaderboardEntry, RequestStatus
+
+    with session_scope(url) as session:
+        if not inspect(session.get_bind()).has_table("leaderboard_entry"):
+            return  # upgraded to a revision before the index
+        if session.scalar(select(LeaderboardEntry.id).limit(1)) is not None:
+            return
+        if session.scalar(
+            select(EvalRequest.id).where(EvalRequest.status == RequestStatus.FINISHED).limit(1)
+        ):
+            rebuild_all(session, get_settings().resolved_private_dir)
 
 
 def downgrade(database_url: str | None = None, revision: str = "base") -> None:

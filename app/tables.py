@@ -152,3 +152,46 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LeaderboardEntry(Base):
+    """The board's index: one row per (suite, data board, model) holding the model's latest finished
+    request there, its scores and the model facts the board filters on.
+
+    Written in the same transaction that stores a request's results (app/leaderboard/entries.py), so
+    the board is a plain indexed query: filters, sort and keyset pages stay fast with 10,000 models
+    instead of ranking every finished request in Python on each view."""
+
+    __tablename__ = "leaderboard_entry"
+    __table_args__ = (
+        UniqueConstraint("suite", "board", "model_id"),
+        # The default order (rank) and its keyset pages.
+        Index("ix_leaderboard_entry_rank", "suite", "board", "rank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suite: Mapped[str] = mapped_column(String(64))
+    board: Mapped[str] = mapped_column(String(16))  # hub (real data) | bundled (sample data)
+    model_id: Mapped[int] = mapped_column(ForeignKey("model.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("eval_request.id", ondelete="CASCADE"), index=True)
+    # 1..n by average (incomplete runs last), then model id; the same in every filtered view.
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+    average: Mapped[float | None] = mapped_column(Float)  # None: a benchmark is missing
+    # Suites with normalized benchmarks: the mean of the raw primary metrics (the raw view's sort).
+    average_raw: Mapped[float | None] = mapped_column(Float)
+    # {benchmark: {value, stderr, n, metric, raw}}
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    name: Mapped[str] = mapped_column(String(256))
+    reference: Mapped[str] = mapped_column(String(512))
+    # model_type, or "adapter" for adapter weights: the board's type icon and filter.
+    kind: Mapped[str] = mapped_column(String(32))
+    model_type: Mapped[str] = mapped_column(String(32))
+    precision: Mapped[str] = mapped_column(String(16))
+    weight_type: Mapped[str] = mapped_column(String(16))
+    params_b: Mapped[float | None] = mapped_column(Float)
+    licence: Mapped[str | None] = mapped_column(String(128))
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # flags is non-empty (a plain filter)
+    data_source: Mapped[str | None] = mapped_column(String(16))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)

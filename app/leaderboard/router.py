@@ -1,36 +1,90 @@
-"""GET /api/v1/leaderboard and /api/v1/suites."""
+"""GET /api/v1/leaderboard (pages), /api/v1/leaderboard.csv and .json (exports), /api/v1/suites."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
-from app.leaderboard.schemas import LeaderboardPage
-from app.leaderboard.service import leaderboard
+from app.leaderboard.export import csv_lines
+from app.leaderboard.query import KINDS, MAX_LIMIT, SIZE_PRESETS, BoardQuery, parse
+from app.leaderboard.schemas import LeaderboardPage, LeaderboardRow
+from app.leaderboard.service import all_rows, leaderboard, resolve_suite
 from benchmarks.catalog import all_suites
+from benchmarks.spec import Suite
 
 router = APIRouter(prefix="/api/v1", tags=["leaderboard"])
 
 
-@router.get("/leaderboard", response_model=LeaderboardPage)
-def get_leaderboard(
+def board_view(
+    request: Request,
+    settings: Settings = Depends(get_settings_dep),
+    # Declared for the API docs; parsing reads request.query_params, where a filter may repeat.
     suite: str = Query("smoke"),
     data: str = Query(
-        "hub",
-        description="hub: real datasets (the default board); bundled: the bundled sample data (with mixed "
-        "and unlabelled runs), a pipeline check whose scores are not comparable",
+        "hub", description="hub: real datasets; bundled: the bundled sample data (not comparable)"
     ),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
+    view: str = Query("normalized", description="normalized or raw (suites with normalized benchmarks)"),
+    type: str | None = Query(
+        None, description="Model types, comma-separated or repeated: " + ", ".join(KINDS)
+    ),
+    precision: str | None = Query(None, description="Precisions, comma-separated or repeated"),
+    size: str | None = Query(None, description="Size presets (billions): " + ", ".join(SIZE_PRESETS)),
+    # Numbers are declared as text so that our parser, not FastAPI, words the error (same as the page).
+    min_params: str | None = Query(None, description="Billions of parameters, inclusive"),
+    max_params: str | None = Query(None, description="Billions of parameters, inclusive"),
+    q: str | None = Query(None, description="Search: `;` = or; @license: @precision: @type: fields"),
+    hide_flagged: str | None = Query(None, description="1: leave flagged models out"),
+    sort: str = Query("average", description="average, name, params, submitted, evaluated or a benchmark"),
+    order: str | None = Query(None, description="asc or desc (default desc; name: asc)"),
+    after: str | None = Query(None, description="The previous page's next_after"),
+    limit: str = Query("50", description=f"Rows per page, 1 to {MAX_LIMIT}"),
+) -> tuple[BoardQuery, Suite]:
+    chosen = resolve_suite(suite, settings.resolved_private_dir)
+    return parse(request.query_params, chosen), chosen
+
+
+@router.get("/leaderboard", response_model=LeaderboardPage)
+def get_leaderboard(
+    view: tuple[BoardQuery, Suite] = Depends(board_view), session: Session = Depends(get_session)
 ) -> LeaderboardPage:
-    return leaderboard(
-        session, suite, data=data, limit=limit, offset=offset, private_dir=settings.resolved_private_dir
+    return leaderboard(session, *view)
+
+
+@router.get("/leaderboard.json", response_model=list[LeaderboardRow])
+def export_json(
+    view: tuple[BoardQuery, Suite] = Depends(board_view), session: Session = Depends(get_session)
+) -> StreamingResponse:
+    """Every row matching the filters (no page), as a JSON array, streamed."""
+
+    def body() -> Iterator[str]:
+        yield "["
+        for index, row in enumerate(all_rows(session, *view)):
+            yield ("," if index else "") + row.model_dump_json()
+        yield "]"
+
+    return StreamingResponse(body(), media_type="application/json", headers=_download("json", view[0]))
+
+
+@router.get("/leaderboard.csv", response_class=StreamingResponse)
+def export_csv(
+    view: tuple[BoardQuery, Suite] = Depends(board_view), session: Session = Depends(get_session)
+) -> StreamingResponse:
+    """Every row matching the filters, one line per model: scores on the 0-1 scale with their stderr."""
+    return StreamingResponse(
+        csv_lines(all_rows(session, *view), view[1]),
+        media_type="text/csv; charset=utf-8",
+        headers=_download("csv", view[0]),
     )
+
+
+def _download(extension: str, query: BoardQuery) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="evalboard-{query.suite}-{query.data}.{extension}"'}
 
 
 class BenchmarkOut(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -17,21 +18,25 @@ class Score(BaseModel):
         description="Normalized benchmarks (Open LLM v2): the raw primary metric the score was normalized "
         "from; None elsewhere.",
     )
+    raw_stderr: float | None = None
 
 
 class LeaderboardRow(BaseModel):
-    rank: int
+    rank: int = Field(description="Position on the whole board (by average), the same in every filtered view")
     model_id: int
     request_id: int
     model: str
     reference: str
+    kind: str = Field(description="pretrained, continuously_pretrained, fine_tuned, chat, merge or adapter")
     model_type: str
     precision: str
     weight_type: str
     params_b: float | None
     licence: str | None
+    flags: list[str]
     data_source: str | None
     average: float | None
+    average_raw: float | None = Field(description="Suites with normalized benchmarks: the raw mean")
     scores: dict[str, Score]
     submitted_at: datetime
     evaluated_at: datetime | None
@@ -50,8 +55,10 @@ class LeaderboardPage(BaseModel):
     data: str = Field(description="hub: real datasets; bundled: sample data (also mixed and unlabelled runs)")
     comparable: bool = Field(description="False for sample data: a pipeline check, not a ranking")
     data_note: str
-    total: int
+    view: str = Field(description="normalized or raw (suites with normalized benchmarks)")
+    query: dict[str, Any] = Field(description="This view's filters and sort as query parameters")
+    total: int = Field(description="Rows matching the filters")
     limit: int
-    offset: int
+    next_after: str | None = Field(description="Pass as `after` for the next page; None on the last page")
     benchmarks: list[BenchmarkColumn]
     rows: list[LeaderboardRow]

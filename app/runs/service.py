@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.leaderboard import entries
 from app.queue import jobs
 from app.runs.schemas import RequestOut, ResultOut
 from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, Job, RequestStatus, Result
@@ -55,8 +57,10 @@ def list_requests(
     model_id: int | None = None,
     limit: int = 50,
     offset: int = 0,
+    oldest_first: bool = False,
 ) -> list[RequestOut]:
-    query = select(EvalRequest).options(selectinload(EvalRequest.model)).order_by(EvalRequest.id.desc())
+    order = EvalRequest.id.asc() if oldest_first else EvalRequest.id.desc()
+    query = select(EvalRequest).options(selectinload(EvalRequest.model)).order_by(order)
     if status is not None:
         wanted = status.upper()
         if wanted not in RequestStatus.__members__:
@@ -135,10 +139,13 @@ def mark_finished(
     log_tail: str,
     *,
     data_source: str | None = None,
+    private_dir: Path | None = None,
 ) -> None:
-    """Store every result row and flip the status in the caller's transaction (all or nothing).
+    """Store every result row, flip the status and update the board's index, all in the caller's
+    transaction (all or nothing).
 
-    data_source (hub | private | bundled | mixed) decides which board ranks the request."""
+    data_source (hub | private | bundled | mixed) decides which board ranks the request; private_dir
+    finds private suites' definitions."""
     session.add_all(Result(request_id=request_id, **row) for row in rows)
     session.execute(
         update(EvalRequest)
@@ -155,6 +162,8 @@ def mark_finished(
         )
         .execution_options(synchronize_session=False)
     )
+    session.flush()
+    entries.refresh(session, request_id, private_dir)
 
 
 def mark_failed_or_pending(

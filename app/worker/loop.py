@@ -232,7 +232,13 @@ class Worker:
                     return AttemptResult("lost", "lease lost before commit; results discarded")
                 rows = outcome["metrics"]  # MetricValue fields, which are the result columns
                 runs.mark_finished(
-                    session, request_id, rows, str(attempt_dir), tail, data_source=outcome.get("data_source")
+                    session,
+                    request_id,
+                    rows,
+                    str(attempt_dir),
+                    tail,
+                    data_source=outcome.get("data_source"),
+                    private_dir=self.settings.resolved_private_dir,
                 )
                 return AttemptResult("finished", f"{len(rows)} metrics")
             error_file = files.read_json(attempt_dir / files.ERROR) or {}

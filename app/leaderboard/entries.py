@@ -1,0 +1,190 @@
+"""Keeping the board's index (leaderboard_entry) in step with finished requests.
+
+`refresh` runs in the transaction that stores a request's results, so a reader never sees results
+without their board row or the other way round. Each (suite, data board, model) keeps the model's
+latest finished request there; ranks are renumbered for that board in one UPDATE.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from app.tables import EvalRequest, LeaderboardEntry, LlmModel, RequestStatus, Result
+from benchmarks.catalog import get_suite
+from benchmarks.spec import Suite
+
+# Request labels ranked on the real board. Everything else (bundled, mixed, NULL from requests that
+# finished before the label was recorded) is filed with the sample data.
+REAL_DATA_SOURCES = ("hub", "private")
+DATA_BOARDS = ("hub", "bundled")
+
+
+def board_of(data_source: str | None) -> str:
+    return "hub" if data_source in REAL_DATA_SOURCES else "bundled"
+
+
+def kind_of(model: LlmModel) -> str:
+    """The board's type: adapters are their own kind whatever the base model was."""
+    return "adapter" if model.weight_type == "adapter" else model.model_type
+
+
+def refresh(session: Session, request_id: int, private_dir: Path | None = None) -> None:
+    """Re-derive the board row of this request's (suite, board, model) and renumber that board."""
+    request = session.get(EvalRequest, request_id, populate_existing=True)  # after bulk UPDATEs
+    if request is None:
+        return
+    board = board_of(request.data_source)
+    _lock_board(session, request.suite, board)
+    _rebuild(session, request.model_id, request.suite, board, private_dir)
+    renumber(session, request.suite, board)
+
+
+def rebuild_all(session: Session, private_dir: Path | None = None) -> int:
+    """Every board from the stored results (after the migration that added the index). Returns the
+    number of rows written."""
+    session.execute(delete(LeaderboardEntry))
+    triples = {
+        (model_id, suite, board_of(source))
+        for model_id, suite, source in session.execute(
+            select(EvalRequest.model_id, EvalRequest.suite, EvalRequest.data_source).where(
+                EvalRequest.status == RequestStatus.FINISHED
+            )
+        )
+    }
+    for model_id, suite, board in sorted(triples):
+        _rebuild(session, model_id, suite, board, private_dir)
+    for suite, board in sorted({(suite, board) for _, suite, board in triples}):
+        renumber(session, suite, board)
+    return session.scalar(select(func.count()).select_from(LeaderboardEntry)) or 0
+
+
+def renumber(session: Session, suite: str, board: str) -> None:
+    """rank = position by average (incomplete runs last), ties by model id. Only changed rows are
+    written. The same SQL runs on PostgreSQL and SQLite (>= 3.39: UPDATE FROM, IS DISTINCT FROM)."""
+    session.execute(
+        text(
+            "UPDATE leaderboard_entry SET rank = ordered.position FROM ("
+            " SELECT id, ROW_NUMBER() OVER (ORDER BY average IS NULL, average DESC, model_id) AS position"
+            " FROM leaderboard_entry WHERE suite = :suite AND board = :board"
+            ") AS ordered WHERE leaderboard_entry.id = ordered.id"
+            " AND leaderboard_entry.rank IS DISTINCT FROM ordered.position"
+        ),
+        {"suite": suite, "board": board},
+    )
+
+
+def _lock_board(session: Session, suite: str, board: str) -> None:
+    """Two workers finishing on one board at once would renumber the same rows in different orders
+    and deadlock; PostgreSQL serializes them on a transaction lock. (SQLite has one writer anyway.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"leaderboard:{suite}:{board}".encode()) - 2**31
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _board_filter(board: str) -> Any:
+    real = EvalRequest.data_source.in_(REAL_DATA_SOURCES)
+    return real if board == "hub" else or_(EvalRequest.data_source.is_(None), ~real)
+
+
+def _rebuild(session: Session, model_id: int, suite_name: str, board: str, private_dir: Path | None) -> None:
+    session.execute(
+        delete(LeaderboardEntry).where(
+            LeaderboardEntry.model_id == model_id,
+            LeaderboardEntry.suite == suite_name,
+            LeaderboardEntry.board == board,
+        )
+    )
+    latest = session.scalar(
+        select(EvalRequest)
+        .where(
+            EvalRequest.model_id == model_id,
+            EvalRequest.suite == suite_name,
+            EvalRequest.status == RequestStatus.FINISHED,
+            _board_filter(board),
+        )
+        .order_by(EvalRequest.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return
+    try:
+        suite = get_suite(suite_name, private_dir)
+    except KeyError:
+        return  # a suite no longer served (a removed private set) has no board
+    model = session.get(LlmModel, model_id)
+    assert model is not None
+    scores = request_scores(session, suite, latest.id)
+    names = [spec.name for spec in suite.benchmarks]
+    complete = all(name in scores for name in names)
+    average = sum(scores[n]["value"] for n in names) / len(names) if complete else None
+    average_raw = None
+    if complete and suite.has_normalized:
+        raws = [scores[n]["raw"] if scores[n]["raw"] is not None else scores[n]["value"] for n in names]
+        average_raw = sum(raws) / len(raws)
+    session.add(
+        LeaderboardEntry(
+            suite=suite_name,
+            board=board,
+            model_id=model_id,
+            request_id=latest.id,
+            rank=0,
+            average=average,
+            average_raw=average_raw,
+            scores=scores,
+            name=model.name,
+            reference=model.reference,
+            kind=kind_of(model),
+            model_type=model.model_type,
+            precision=model.precision,
+            weight_type=model.weight_type,
+            params_b=model.params_b,
+            licence=model.licence,
+            flags=list(model.flags or []),
+            flagged=bool(model.flags),
+            data_source=latest.data_source,
+            submitted_at=model.submitted_at,
+            evaluated_at=latest.finished_at,
+        )
+    )
+    session.flush()
+
+
+def request_scores(session: Session, suite: Suite, request_id: int) -> dict[str, dict[str, Any]]:
+    """The request's primary score per benchmark; a normalized one carries its raw value too (the raw
+    primary metric on the benchmark's own task row, hub or bundled task)."""
+    normalized = [spec for spec in suite.benchmarks if spec.normalized]
+    raw_wanted = [
+        and_(
+            Result.benchmark == spec.name,
+            Result.metric == spec.primary_metric,
+            Result.task.in_(sorted({spec.task, spec.bundled_task or spec.task})),
+        )
+        for spec in normalized
+    ]
+    scores: dict[str, dict[str, Any]] = {}
+    primary_task: dict[str, str] = {}
+    raw: dict[tuple[str, str], tuple[float, float | None]] = {}
+    for result in session.scalars(
+        select(Result).where(Result.request_id == request_id, or_(Result.is_primary.is_(True), *raw_wanted))
+    ):
+        if result.is_primary:
+            scores[result.benchmark] = {
+                "value": result.value,
+                "stderr": result.stderr,
+                "n": result.n,
+                "metric": result.metric,
+                "raw": None,
+                "raw_stderr": None,
+            }
+            primary_task[result.benchmark] = result.task
+        else:
+            raw[(result.benchmark, result.task)] = (result.value, result.stderr)
+    for name, task in primary_task.items():
+        if (name, task) in raw:
+            scores[name]["raw"], scores[name]["raw_stderr"] = raw[(name, task)]
+    return scores
