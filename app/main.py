@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.db import engine_for
 from app.errors import AppError, describe_validation_errors
 from app.leaderboard.router import router as leaderboard_router
+from app.runs.router import queue_router
 from app.runs.router import router as runs_router
 from app.submissions.router import router as submissions_router
 from app.web.router import router as web_router
@@ -65,6 +66,7 @@ def create_app(
 
     app.include_router(submissions_router)
     app.include_router(runs_router)
+    app.include_router(queue_router)
     app.include_router(leaderboard_router)
     app.include_router(web_router)
     return app

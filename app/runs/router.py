@@ -10,9 +10,18 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
 from app.runs import artifacts, service
+from app.runs.queue_view import QueueSnapshot, queue_snapshot
 from app.runs.schemas import RequestOut
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
+queue_router = APIRouter(prefix="/api/v1", tags=["requests"])
+
+
+@queue_router.get("/queue", response_model=QueueSnapshot)
+def get_queue(limit: int = Query(20, ge=1, le=200), session: Session = Depends(get_session)) -> QueueSnapshot:
+    """Running (progress, current task, ETA), pending (place in line), latest failed and finished:
+    what the submit page polls to update without a reload."""
+    return queue_snapshot(session, limit)
 
 
 @router.get("", response_model=list[RequestOut])

@@ -1,4 +1,5 @@
-"""Korean and English pages: message catalogs (app/web/messages/<lang>.json) and the choice of
+"""Korean and English pages: message catalogs (app/web/messages/<lang>/*.json, one file per page
+area, merged; a key defined twice is an error) and the choice of
 language. Korean is the default; `?lang=` (remembered in a cookie) beats the cookie, which beats the
 browser's Accept-Language."""
 
@@ -16,7 +17,14 @@ MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
 
 @lru_cache(maxsize=len(LANGUAGES))
 def catalog(lang: str) -> dict[str, str]:
-    return dict(json.loads((MESSAGES_DIR / f"{lang}.json").read_text("utf-8")))
+    merged: dict[str, str] = {}
+    for path in sorted((MESSAGES_DIR / lang).glob("*.json")):
+        part: dict[str, str] = json.loads(path.read_text("utf-8"))
+        twice = merged.keys() & part.keys()
+        if twice:
+            raise ValueError(f"{path}: keys already defined in another catalog file: {sorted(twice)}")
+        merged.update(part)
+    return merged
 
 
 def from_accept_language(header: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,14 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
-from app.errors import AppError, describe_validation_errors
-from app.leaderboard.service import leaderboard
-from app.runs.service import list_requests
+from app.errors import AppError, InvalidInput, describe_validation_errors
+from app.leaderboard.query import KINDS, PRECISIONS, SIZE_PRESETS, parse
+from app.leaderboard.service import board_sizes, leaderboard, scatter_rows
+from app.runs.queue_view import queue_snapshot
 from app.submissions.schemas import SubmissionIn
 from app.submissions.service import submit
+from app.web.board_links import BoardLinks, hidden_columns
+from app.web.charts import ScatterPoint, scatter
 from app.web.i18n import LANGUAGES, Translator, pick_language
 from benchmarks.catalog import all_suites
 
@@ -39,7 +43,14 @@ def _render(
     response = TEMPLATES.TemplateResponse(
         request,
         name,
-        {"suites": suites, "lang": lang, "t": Translator(lang), "switch_url": switch_url, **context},
+        {
+            "suites": suites,
+            "lang": lang,
+            "t": Translator(lang),
+            "switch_url": switch_url,
+            "scatter_svg": scatter,
+            **context,
+        },
         status_code=status_code,
     )
     if asked in LANGUAGES:  # an explicit choice is remembered
@@ -51,50 +62,100 @@ def _render(
 
 @router.get("/", response_class=HTMLResponse)
 def board(
-    request: Request,
-    suite: str = "smoke",
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
+    request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> HTMLResponse:
-    private_dir = settings.resolved_private_dir
-    if suite not in all_suites(private_dir):
+    suites = all_suites(settings.resolved_private_dir)
+    suite_name = request.query_params.get("suite") or "smoke"
+    if suite_name not in suites:  # the template says so in the page's language
+        return _render(
+            request, settings, "leaderboard.html", 404, page=None, error=None, unknown_suite=suite_name
+        )
+    suite = suites[suite_name]
+    sizes = board_sizes(session, suite)
+    try:
+        query = parse(request.query_params, suite)
+    except InvalidInput as exc:
         return _render(
             request,
             settings,
             "leaderboard.html",
-            404,
+            422,
             page=None,
-            error=None,
-            unknown_suite=suite,  # the template says so in the page's language
+            error=exc.message,
+            unknown_suite=None,
             suite=suite,
+            sizes=sizes,
         )
-    page = leaderboard(session, suite, data="hub", limit=200, private_dir=private_dir)
-    # Sample-data results get their own table below the real board, never a shared ranking.
-    sample = leaderboard(session, suite, data="bundled", limit=200, private_dir=private_dir)
+    # With no real-data result yet (a fresh `make run` demo), the sample-data board is shown, under its
+    # not-comparable banner, rather than an empty table; an explicit data= always wins.
+    fell_back = "data" not in request.query_params and not sizes["hub"] and sizes["bundled"] > 0
+    if fell_back:
+        query.data = "bundled"
+    page = leaderboard(session, query, suite)
+    hidden = hidden_columns(request.query_params.getlist("hide"), suite)
+    points = [
+        ScatterPoint(x=params, y=score, label=name, href=f"/models/{model_id}")
+        for model_id, name, params, score in scatter_rows(session, query, suite)
+    ]
+    links = BoardLinks(page.query, hidden, explicit_data=not fell_back)
     return _render(
         request,
         settings,
         "leaderboard.html",
         page=page,
-        sample=sample if sample.total else None,
         error=None,
         unknown_suite=None,
         suite=suite,
+        sizes=sizes,
+        fell_back=fell_back,
+        hidden=hidden,
+        links=links,
+        kinds=KINDS,
+        precisions=PRECISIONS,
+        size_presets=tuple(SIZE_PRESETS),
+        scatter=points,
     )
 
 
-def _queue(session: Session) -> dict[str, Any]:
-    return {
-        status: list_requests(session, status=status, limit=20)
-        for status in ("RUNNING", "PENDING", "FAILED", "FINISHED")
-    }
+def _field_errors(errors: Sequence[Any]) -> dict[str, str]:
+    """Pydantic's errors by form field, so each message sits under its input ("" : the whole form)."""
+    by_field: dict[str, str] = {}
+    for error in errors:
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        field = location[0] if location else ""
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        by_field[field] = f"{by_field[field]}; {message}" if field in by_field else message
+    return by_field
+
+
+def _submit_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    status_code: int = 200,
+    form: dict[str, Any] | None = None,
+    error: str | None = None,
+    field_errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return _render(
+        request,
+        settings,
+        "submit.html",
+        status_code,
+        form=form or {},
+        error=error,
+        field_errors=field_errors or {},
+        queue=queue_snapshot(session),
+        kinds=[kind for kind in KINDS if kind != "adapter"],  # adapters are a weight type
+        precisions=PRECISIONS,
+    )
 
 
 @router.get("/submit", response_class=HTMLResponse)
 def submit_form(
     request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> HTMLResponse:
-    return _render(request, settings, "submit.html", form={}, error=None, queue=_queue(session))
+    return _submit_page(request, session, settings)
 
 
 @router.post("/submit", response_class=HTMLResponse, response_model=None)
@@ -110,17 +171,13 @@ async def submit_post(
         body = SubmissionIn.model_validate(fields)
         submit(session, settings, body)
     except ValidationError as exc:
-        error = describe_validation_errors(exc.errors())
-        return _render(request, settings, "submit.html", 422, form=fields, error=error, queue=_queue(session))
+        errors = exc.errors()
+        return _submit_page(
+            request, session, settings, 422, fields, describe_validation_errors(errors), _field_errors(errors)
+        )
     except AppError as exc:
         session.rollback()
-        return _render(
-            request,
-            settings,
-            "submit.html",
-            exc.status_code,
-            form=fields,
-            error=exc.message,
-            queue=_queue(session),
+        return _submit_page(
+            request, session, settings, exc.status_code, fields, exc.message, {exc.field or "": exc.message}
         )
     return RedirectResponse("/submit?submitted=1", status_code=303)

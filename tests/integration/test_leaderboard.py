@@ -62,12 +62,13 @@ def test_hub_and_bundled_results_never_share_a_ranking(client: TestClient, setti
     assert client.get(f"/api/v1/requests/{real['request_ids'][0]}").json()["data_source"] == "hub"
     assert client.get(f"/api/v1/requests/{legacy['request_ids'][0]}").json()["data_source"] is None
 
-    html = client.get("/?suite=smoke&lang=en").text
-    real_part, _, sample_part = html.partition('id="sample-data"')
-    assert "Bundled sample data" in sample_part and "not comparable" in sample_part
-    assert "<td>float32</td>" in real_part and "<td>bfloat16</td>" not in real_part
-    assert "<td>bfloat16</td>" in sample_part and "<td>float32</td>" not in sample_part
-    assert "<td>float16</td>" in sample_part and "<td>8bit</td>" in sample_part
+    real_page = client.get("/?suite=smoke&lang=en").text
+    sample_page = client.get("/?suite=smoke&data=bundled&lang=en").text
+    assert 'id="sample-data"' not in real_page and "Real datasets (1)" in real_page
+    assert "not comparable with real-data scores" in sample_page.partition('id="sample-data"')[2]
+    assert "<td>float32</td>" in real_page and "<td>bfloat16</td>" not in real_page
+    assert "<td>bfloat16</td>" in sample_page and "<td>float32</td>" not in sample_page
+    assert "<td>float16</td>" in sample_page and "<td>8bit</td>" in sample_page
 
 
 def test_each_board_takes_a_models_latest_run_on_its_own_data(client: TestClient, settings: Settings) -> None:
@@ -85,12 +86,15 @@ def test_each_board_takes_a_models_latest_run_on_its_own_data(client: TestClient
 def test_demo_with_only_bundled_results_still_shows_the_model(client: TestClient, settings: Settings) -> None:
     _, body = submit(client)
     _finish(settings.resolved_database_url, body["request_ids"][0], FULL, data_source="bundled")
+    # With no real-data result at all, the page shows the sample-data board under its banner ...
     html = client.get("/?lang=en").text
-    real_part, _, sample_part = html.partition('id="sample-data"')
-    assert (
-        "No model has finished this suite on real datasets yet (sample-data results are below)" in real_part
-    )
-    assert "SmolLM2-135M-Instruct" in sample_part and "50.00" in sample_part
+    notice = html.partition('id="sample-data"')[2]
+    assert "so the sample-data board is shown" in notice and "not comparable" in notice
+    assert "SmolLM2-135M-Instruct" in notice and "50.00" in notice
+    # ... but an explicit data=hub is honoured, and an empty suite says it is empty.
+    hub = client.get("/?data=hub&lang=en").text
+    assert 'id="sample-data"' not in hub and "SmolLM2-135M-Instruct" not in hub
+    assert "No model has finished this suite on real datasets" in hub
     empty = client.get("/?suite=kobench&lang=en").text
     assert 'id="sample-data"' not in empty and "No model has finished this suite on real datasets" in empty
 
