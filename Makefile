@@ -8,9 +8,17 @@ TORCH  := torch==2.13.0
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-fast bench lint clean
+.PHONY: install browser run test test-fast bench lint clean
 
 install: $(STAMP)
+
+# Browser tests drive Debian's Chromium (never a downloaded browser); the fonts draw Hangul and the
+# board's type icons. Installed from apt once; skipped when already there.
+BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if command -v chromium >/dev/null && dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then :; else \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); fi
 
 # torch goes in first and alone: any other spec pulls GBs of CUDA wheels. Everything after is
 # installed under a constraint that pins the same torch, so nothing can replace it.
@@ -30,7 +38,7 @@ run: install
 	$(VENV)/bin/evalboard db upgrade
 	$(VENV)/bin/evalboard serve --demo
 
-test: install
+test: install browser
 	$(PY) -m pytest -ra --durations=15
 
 test-fast: install
@@ -39,6 +47,7 @@ test-fast: install
 bench: install
 	$(PY) bench/harness_overhead.py
 	$(PY) bench/cache_rerun.py
+	$(PY) bench/leaderboard_load.py
 
 lint: install
 	$(VENV)/bin/ruff check app benchmarks evaluators tests bench migrations

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, true
+from sqlalchemy.orm import QueryableAttribute
 
 from app.errors import InvalidInput
 from app.leaderboard.entries import DATA_BOARDS
@@ -228,7 +229,7 @@ def conditions(query: BoardQuery) -> list[ColumnElement[bool]]:
 # --- sort and keyset pages ------------------------------------------------------------------------
 
 
-def sort_key(query: BoardQuery, suite: Suite) -> ColumnElement[Any]:
+def sort_key(query: BoardQuery, suite: Suite) -> ColumnElement[Any] | QueryableAttribute[Any]:
     entry = LeaderboardEntry
     raw = query.view == "raw" and suite.has_normalized
     if query.sort == "average":

@@ -97,7 +97,7 @@ def scatter_rows(
         LeaderboardEntry.model_id, LeaderboardEntry.name, LeaderboardEntry.params_b, average
     ).where(*board_query.conditions(query), LeaderboardEntry.params_b > 0, average.is_not(None))
     return [
-        (model_id, name, float(params), float(score))
+        (model_id, name, float(params or 0), float(score or 0))
         for model_id, name, params, score in session.execute(
             statement.order_by(average.desc(), LeaderboardEntry.model_id).limit(limit)
         )
