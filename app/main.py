@@ -18,6 +18,7 @@ from app.leaderboard.router import router as leaderboard_router
 from app.runs.router import queue_router
 from app.runs.router import router as runs_router
 from app.submissions.router import router as submissions_router
+from app.web.pages import router as pages_router
 from app.web.router import router as web_router
 
 
@@ -69,4 +70,5 @@ def create_app(
     app.include_router(queue_router)
     app.include_router(leaderboard_router)
     app.include_router(web_router)
+    app.include_router(pages_router)
     return app

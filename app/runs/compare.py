@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError
 from app.leaderboard.entries import DATA_BOARDS
-from app.runs.model_pages import SuiteResult, latest_results
+from app.runs.model_pages import LARGEST_ID, SuiteResult, is_whole_number, latest_results
 from app.submissions.schemas import ModelOut
 from app.tables import LlmModel
 from benchmarks.catalog import all_suites
@@ -84,21 +84,20 @@ class Comparison:
 def parse_ids(text: str) -> list[int]:
     """'1,2,3' (spaces allowed, repeats dropped) into 2..4 model ids."""
     parts = [part.strip() for part in text.replace(" ", ",").split(",") if part.strip()]
-    not_numbers = [part for part in parts if not part.isdigit()]
+    not_numbers = [part for part in parts if not is_whole_number(part)]
     if not_numbers:
+        listed = ", ".join(not_numbers)
         raise BadComparison(
-            "not_numbers",
-            f"model ids are whole numbers: {', '.join(not_numbers)} is not",
-            values=", ".join(not_numbers),
+            "not_numbers", f"model ids are whole numbers, these are not: {listed}", values=listed
         )
     ids = list(dict.fromkeys(int(part) for part in parts))
-    if len(ids) < MIN_MODELS:
+    if not MIN_MODELS <= len(ids) <= MAX_MODELS:
+        code, limit = ("too_few", MIN_MODELS) if len(ids) < MIN_MODELS else ("too_many", MAX_MODELS)
         raise BadComparison(
-            "too_few", f"compare needs at least {MIN_MODELS} models; got {len(ids)}", count=len(ids)
-        )
-    if len(ids) > MAX_MODELS:
-        raise BadComparison(
-            "too_many", f"compare takes at most {MAX_MODELS} models; got {len(ids)}", count=len(ids)
+            code,
+            f"compare takes {MIN_MODELS} to {MAX_MODELS} models; got {len(ids)}",
+            count=len(ids),
+            limit=limit,
         )
     return ids
 
@@ -129,7 +128,8 @@ def verdicts(scores: list[tuple[float | None, float | None]]) -> list[Cell]:
 
 
 def _models(session: Session, ids: list[int]) -> list[ModelOut]:
-    found = {m.id: m for m in session.scalars(select(LlmModel).where(LlmModel.id.in_(ids)))}
+    possible = [model_id for model_id in ids if model_id <= LARGEST_ID]
+    found = {m.id: m for m in session.scalars(select(LlmModel).where(LlmModel.id.in_(possible)))}
     unknown = [model_id for model_id in ids if model_id not in found]
     if unknown:
         listed = ", ".join(map(str, unknown))

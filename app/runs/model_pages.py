@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from app.errors import NotFound
 from app.leaderboard.entries import DATA_BOARDS, board_of
 from app.submissions.schemas import ModelOut
 from app.submissions.service import get_model
@@ -45,6 +46,8 @@ PROVENANCE_KEYS = (
 )
 # Stated apart from the table: the command in its own <pre>, the rest too long for a cell.
 PROVENANCE_SHOWN_APART = ("reproduce", "backend_args", "host", "response_cache", "subtask_baselines")
+# model.id is a 32-bit integer column: a larger number names no model (and PostgreSQL would refuse it).
+LARGEST_ID = 2**31 - 1
 # Spreadsheets run a cell that starts with one of these as a formula; model names are anyone's text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -128,8 +131,15 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def is_whole_number(text: str) -> bool:
+    """Digits 0-9 only: str.isdigit() also accepts '²', which int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def model_facts(session: Session, model_id: int) -> ModelOut:
     """The model's row as the API serves it (NotFound for an unknown id)."""
+    if model_id > LARGEST_ID:
+        raise NotFound(f"no model with id {model_id}")
     return ModelOut.model_validate(get_model(session, model_id))
 
 
