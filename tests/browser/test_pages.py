@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from app.config import Settings
 from app.db import session_scope
 from app.runs import service as runs
 from app.tables import EvalRequest, LlmModel, RequestStatus
+from tests.browser.conftest import SCREENSHOTS
 from tests.support.board_seed import SeedModel, seed
 
 HOSTILE = "<script>alert(1)</script>"
@@ -204,3 +205,27 @@ def test_user_supplied_text_is_shown_as_text(page: Page, site: str, board_settin
             expect(page.locator("#queue-updated")).to_have_attribute("data-live", "on")  # JS drew it too
         expect(page.get_by_text(HOSTILE).first).to_be_visible()
         assert page.evaluate("document.querySelectorAll('script:not([src])').length") <= 1, path
+
+
+def test_model_compare_and_about_pages_render_charts_without_javascript(
+    browser: Browser, site: str, board_settings: Settings
+) -> None:
+    ids = _seed_board(board_settings)
+    best, second = ids[2], ids[0]
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    tab = context.new_page()
+    try:
+        tab.goto(f"{site}/models/{best}")
+        expect(tab.locator("h1")).to_contain_text("solar-merge-70b")
+        expect(tab.locator("svg").first).to_be_visible()  # server-drawn: no script needed
+        expect(tab.locator("body")).to_contain_text("± 1.00")
+        tab.goto(f"{site}/compare?ids={best},{second}")
+        expect(tab.locator("svg").first).to_be_visible()
+        expect(tab.locator("body")).to_contain_text("significant")
+        tab.goto(f"{site}/about")
+        for name in ("KMMLU", "HAE-RAE", "IFEval", "GSM8K"):
+            expect(tab.locator("body")).to_contain_text(name)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(SCREENSHOTS / "about-no-javascript.png"), full_page=True)
+    finally:
+        context.close()
