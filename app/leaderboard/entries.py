@@ -7,6 +7,7 @@ latest finished request there; ranks are renumbered for that board in one UPDATE
 
 from __future__ import annotations
 
+import logging
 import zlib
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 from app.tables import EvalRequest, LeaderboardEntry, LlmModel, RequestStatus, Result
 from benchmarks.catalog import get_suite
 from benchmarks.spec import Suite
+
+log = logging.getLogger(__name__)
 
 # Request labels ranked on the real board. Everything else (bundled, mixed, NULL from requests that
 # finished before the label was recorded) is filed with the sample data.
@@ -115,7 +118,9 @@ def _rebuild(session: Session, model_id: int, suite_name: str, board: str, priva
     try:
         suite = get_suite(suite_name, private_dir)
     except KeyError:
-        return  # a suite no longer served (a removed private set) has no board
+        # A suite no longer served (a removed private set), or a caller without the private dir.
+        log.warning("no board row for request %s: suite %r is not served here", latest.id, suite_name)
+        return
     model = session.get(LlmModel, model_id)
     assert model is not None
     scores = request_scores(session, suite, latest.id)

@@ -28,7 +28,7 @@ from app.submissions.schemas import ModelOut
 from app.submissions.service import list_models
 from app.web.charts import Bar, Series, bars, grouped_bars
 from app.web.i18n import Translator
-from app.web.router import _render
+from app.web.router import render_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -77,7 +77,7 @@ def model_page(
     except NotFound:
         model = None
     if model is None:
-        return _render(request, settings, "model.html", 404, model=None, missing_id=model_id)
+        return render_page(request, settings, "model.html", 404, model=None, missing_id=model_id)
     private_dir = settings.resolved_private_dir
     results = latest_results(session, model.id, private_dir)
     requests = list_requests(session, model_id=model.id, limit=REQUESTS_SHOWN)
@@ -94,7 +94,7 @@ def model_page(
             limit=SAMPLES_PER_PAGE,
             private_dir=private_dir,
         )
-    return _render(
+    return render_page(
         request,
         settings,
         "model.html",
@@ -149,7 +149,7 @@ def compare_page(
         "compare_bars": compare_bars,
     }
     if not ids.strip():
-        return _render(request, settings, "compare.html", comparison=None, problem=None, **context)
+        return render_page(request, settings, "compare.html", comparison=None, problem=None, **context)
     try:
         comparison = compare(
             session,
@@ -160,17 +160,17 @@ def compare_page(
         )
     except BadComparison as exc:
         problem = {"code": exc.code, **exc.values}
-        return _render(
+        return render_page(
             request, settings, "compare.html", exc.status_code, comparison=None, problem=problem, **context
         )
     if comparison is None:
         problem = {"code": "nothing_shared"}
-        return _render(request, settings, "compare.html", comparison=None, problem=problem, **context)
-    return _render(request, settings, "compare.html", comparison=comparison, problem=None, **context)
+        return render_page(request, settings, "compare.html", comparison=None, problem=problem, **context)
+    return render_page(request, settings, "compare.html", comparison=comparison, problem=None, **context)
 
 
 @router.get("/about", response_class=HTMLResponse)
 def about_page(request: Request, settings: Settings = Depends(get_settings_dep)) -> HTMLResponse:
     """Every suite and benchmark (the template reads `suites`, which every page has), and how the
     scores are made."""
-    return _render(request, settings, "about.html")
+    return render_page(request, settings, "about.html")

@@ -32,7 +32,7 @@ router = APIRouter(include_in_schema=False)
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
-def _render(
+def render_page(
     request: Request, settings: Settings, name: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     suites = all_suites(settings.resolved_private_dir)
@@ -67,7 +67,7 @@ def board(
     suites = all_suites(settings.resolved_private_dir)
     suite_name = request.query_params.get("suite") or "smoke"
     if suite_name not in suites:  # the template says so in the page's language
-        return _render(
+        return render_page(
             request, settings, "leaderboard.html", 404, page=None, error=None, unknown_suite=suite_name
         )
     suite = suites[suite_name]
@@ -75,7 +75,7 @@ def board(
     try:
         query = parse(request.query_params, suite)
     except InvalidInput as exc:
-        return _render(
+        return render_page(
             request,
             settings,
             "leaderboard.html",
@@ -98,7 +98,7 @@ def board(
         for model_id, name, params, score in scatter_rows(session, query, suite)
     ]
     links = BoardLinks(page.query, hidden, explicit_data=not fell_back)
-    return _render(
+    return render_page(
         request,
         settings,
         "leaderboard.html",
@@ -137,7 +137,7 @@ def _submit_page(
     error: str | None = None,
     field_errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    return _render(
+    return render_page(
         request,
         settings,
         "submit.html",
