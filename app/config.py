@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     model_cache_dir: Path | None = Field(None, description="Converted bundled models. Empty: <home>/models.")
     host: str = "127.0.0.1"
     port: int = 8000
+    view_cache: bool = Field(
+        True,
+        description="Keep rendered board views per process until the board changes (exact, never stale; "
+        "off: every view is rendered afresh).",
+    )
 
     worker_id: str = Field("", description="Worker name in the queue. Empty: host:pid.")
     worker_lease_seconds: float = Field(

@@ -14,6 +14,7 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.db import engine_for
 from app.errors import AppError, describe_validation_errors
+from app.leaderboard.cache import ViewCache
 from app.leaderboard.router import router as leaderboard_router
 from app.runs.router import queue_router
 from app.runs.router import router as runs_router
@@ -43,6 +44,7 @@ def create_app(
         description="LLM evaluation harness and leaderboard for Korean and English models.",
     )
     app.state.settings = settings
+    app.state.view_cache = ViewCache() if settings.view_cache else None
 
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:

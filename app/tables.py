@@ -195,3 +195,13 @@ class LeaderboardEntry(Base):
     data_source: Mapped[str | None] = mapped_column(String(16))
     submitted_at: Mapped[datetime] = mapped_column(DateTime)
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class BoardVersion(Base):
+    """A single row whose version changes with every change to leaderboard_entry (same transaction):
+    the key under which rendered board views are cached (app/leaderboard/cache.py)."""
+
+    __tablename__ = "board_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,10 +12,10 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from app.tables import EvalRequest, LeaderboardEntry, LlmModel, RequestStatus, Result
+from app.tables import BoardVersion, EvalRequest, LeaderboardEntry, LlmModel, RequestStatus, Result
 from benchmarks.catalog import get_suite
 from benchmarks.spec import Suite
 
@@ -45,6 +45,7 @@ def refresh(session: Session, request_id: int, private_dir: Path | None = None) 
     _lock_board(session, request.suite, board)
     _rebuild(session, request.model_id, request.suite, board, private_dir)
     renumber(session, request.suite, board)
+    bump_version(session)
 
 
 def rebuild_all(session: Session, private_dir: Path | None = None) -> int:
@@ -63,7 +64,16 @@ def rebuild_all(session: Session, private_dir: Path | None = None) -> int:
         _rebuild(session, model_id, suite, board, private_dir)
     for suite, board in sorted({(suite, board) for _, suite, board in triples}):
         renumber(session, suite, board)
+    bump_version(session)
     return session.scalar(select(func.count()).select_from(LeaderboardEntry)) or 0
+
+
+def bump_version(session: Session) -> None:
+    session.execute(update(BoardVersion).where(BoardVersion.id == 1).values(version=BoardVersion.version + 1))
+
+
+def board_version(session: Session) -> int:
+    return int(session.scalar(select(BoardVersion.version).where(BoardVersion.id == 1)) or 0)
 
 
 def renumber(session: Session, suite: str, board: str) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
+from app.leaderboard.cache import ViewCache
+from app.leaderboard.entries import board_version
 from app.leaderboard.export import csv_lines
 from app.leaderboard.query import KINDS, MAX_LIMIT, SIZE_PRESETS, BoardQuery, parse
 from app.leaderboard.schemas import LeaderboardPage, LeaderboardRow
@@ -51,9 +53,30 @@ def board_view(
 
 @router.get("/leaderboard", response_model=LeaderboardPage)
 def get_leaderboard(
-    view: tuple[BoardQuery, Suite] = Depends(board_view), session: Session = Depends(get_session)
-) -> LeaderboardPage:
-    return leaderboard(session, *view)
+    request: Request,
+    view: tuple[BoardQuery, Suite] = Depends(board_view),
+    session: Session = Depends(get_session),
+) -> Response:
+    body = cached_view(
+        request,
+        session,
+        ("api", request.url.query, tuple(b.name for b in view[1].benchmarks)),
+        lambda: leaderboard(session, *view).model_dump_json().encode(),
+    )
+    return Response(body, media_type="application/json")
+
+
+def cached_view(request: Request, session: Session, key: Hashable, render: Callable[[], bytes]) -> bytes:
+    """The view's bytes from the app's ViewCache while the board is unchanged, else rendered now."""
+    cache: ViewCache | None = request.app.state.view_cache
+    if cache is None:
+        return render()
+    version = board_version(session)
+    body = cache.get(version, key)
+    if body is None:
+        body = render()
+        cache.put(version, key, body)
+    return body
 
 
 @router.get("/leaderboard.json", response_model=list[LeaderboardRow])

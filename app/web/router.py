@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
 from app.errors import AppError, InvalidInput, describe_validation_errors
+from app.leaderboard.cache import ViewCache
+from app.leaderboard.entries import board_version
 from app.leaderboard.query import KINDS, PRECISIONS, SIZE_PRESETS, parse
 from app.leaderboard.service import board_sizes, leaderboard, scatter_rows
 from app.runs.queue_view import queue_snapshot
@@ -36,8 +38,7 @@ def render_page(
     request: Request, settings: Settings, name: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     suites = all_suites(settings.resolved_private_dir)
-    asked = request.query_params.get("lang")
-    lang = pick_language(asked, request.cookies.get("lang"), request.headers.get("accept-language"))
+    lang, asked = page_language(request)
     other = next(code for code in LANGUAGES if code != lang)
     switch_url = str(request.url.include_query_params(lang=other).remove_query_params("submitted"))
     response = TEMPLATES.TemplateResponse(
@@ -53,6 +54,16 @@ def render_page(
         },
         status_code=status_code,
     )
+    return with_language(response, lang, asked)
+
+
+def page_language(request: Request) -> tuple[str, str | None]:
+    """The page's language and the explicit ?lang= choice, if any."""
+    asked = request.query_params.get("lang")
+    return pick_language(asked, request.cookies.get("lang"), request.headers.get("accept-language")), asked
+
+
+def with_language(response: HTMLResponse, lang: str, asked: str | None) -> HTMLResponse:
     if asked in LANGUAGES:  # an explicit choice is remembered
         response.set_cookie("lang", lang, max_age=LANGUAGE_COOKIE_SECONDS, samesite="lax")
     response.headers["Content-Language"] = lang
@@ -64,6 +75,26 @@ def render_page(
 def board(
     request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> HTMLResponse:
+    """Served from the app's view cache while the board is unchanged (app/leaderboard/cache.py)."""
+    lang, asked = page_language(request)
+    cache: ViewCache | None = request.app.state.view_cache
+    if cache is None:
+        return _board(request, session, settings)
+    # The catalog is part of the key: registering a private benchmark changes tabs and columns.
+    suites = all_suites(settings.resolved_private_dir)
+    catalog = tuple((name, tuple(b.name for b in suite.benchmarks)) for name, suite in suites.items())
+    key = ("page", str(request.url), lang, catalog)
+    version = board_version(session)
+    body = cache.get(version, key)
+    if body is not None:
+        return with_language(HTMLResponse(body), lang, asked)
+    response = _board(request, session, settings)
+    if response.status_code == 200:
+        cache.put(version, key, bytes(response.body))
+    return response
+
+
+def _board(request: Request, session: Session, settings: Settings) -> HTMLResponse:
     suites = all_suites(settings.resolved_private_dir)
     suite_name = request.query_params.get("suite") or "smoke"
     if suite_name not in suites:  # the template says so in the page's language

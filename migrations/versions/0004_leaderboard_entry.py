@@ -58,10 +58,20 @@ def upgrade() -> None:
             "suite", "board", "model_id", name=op.f("uq_leaderboard_entry_suite_board_model_id")
         ),
     )
+    # One row: bumped in the transaction that changes any board row, so a cached rendering of a view
+    # is served only while the board it was drawn from is still the current one.
+    board_version = op.create_table(
+        "board_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_board_version")),
+    )
+    op.bulk_insert(board_version, [{"id": 1, "version": 0}])
     op.create_index("ix_leaderboard_entry_rank", "leaderboard_entry", ["suite", "board", "rank"])
     op.create_index(op.f("ix_leaderboard_entry_model_id"), "leaderboard_entry", ["model_id"])
     op.create_index(op.f("ix_leaderboard_entry_request_id"), "leaderboard_entry", ["request_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("board_version")
     op.drop_table("leaderboard_entry")

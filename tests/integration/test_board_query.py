@@ -18,6 +18,7 @@ from app.db import session_scope
 from app.leaderboard.entries import rebuild_all
 from app.main import create_app
 from app.tables import LeaderboardEntry
+from tests.conftest import make_settings
 from tests.support.board_seed import SeedModel, seed
 
 KINDS = ["pretrained", "continuously_pretrained", "fine_tuned", "chat", "merge"]
@@ -248,3 +249,35 @@ def test_rebuild_all_reproduces_what_finishing_requests_wrote(
     with session_scope(settings.resolved_database_url) as session:
         assert session.query(LeaderboardEntry).count() == len(rows)
     assert json.loads(client.get("/api/v1/leaderboard.json").text) == rows
+
+
+def test_cached_views_change_the_moment_a_request_finishes(settings: Settings) -> None:
+    url = settings.resolved_database_url
+    seed(
+        url,
+        [SeedModel(name="first", scores={"mmlu_en_mini": 0.4, "kmmlu_ko_mini": 0.4, "short_answer": 0.4})],
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        views = ("/api/v1/leaderboard?suite=smoke", "/?suite=smoke&lang=en")
+        before = [client.get(v).text for v in views]
+        assert [client.get(v).text for v in views] == before  # unchanged board: served again
+        assert app.state.view_cache.hits == 2
+        seed(
+            url,
+            [
+                SeedModel(
+                    name="second", scores={"mmlu_en_mini": 0.9, "kmmlu_ko_mini": 0.9, "short_answer": 0.9}
+                )
+            ],
+        )
+        api, page = (client.get(v).text for v in views)
+        assert [r["model"] for r in json.loads(api)["rows"]] == ["second", "first"]
+        assert "second" in page and "second" not in before[1]
+        assert (
+            client.get("/?suite=smoke&lang=ko").headers["content-language"] == "ko"
+        )  # language is in the key
+    uncached = create_app(make_settings(settings.home, url, view_cache=False))
+    with TestClient(uncached) as client:
+        assert uncached.state.view_cache is None
+        assert [r["model"] for r in client.get(views[0]).json()["rows"]] == ["second", "first"]
