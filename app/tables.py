@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -179,8 +180,9 @@ class LeaderboardEntry(Base):
     average: Mapped[float | None] = mapped_column(Float)  # None: a benchmark is missing
     # Suites with normalized benchmarks: the mean of the raw primary metrics (the raw view's sort).
     average_raw: Mapped[float | None] = mapped_column(Float)
-    # {benchmark: {value, stderr, n, metric, raw}}
-    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {benchmark: {value, stderr, n, metric, raw, raw_stderr}}. JSONB on PostgreSQL: sorting by a
+    # benchmark reads one key of every filtered row, and plain json would re-parse each document.
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"), default=dict)
     name: Mapped[str] = mapped_column(String(256))
     reference: Mapped[str] = mapped_column(String(512))
     # model_type, or "adapter" for adapter weights: the board's type icon and filter.

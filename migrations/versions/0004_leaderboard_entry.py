@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0004"
 down_revision = "0003"
@@ -30,7 +31,7 @@ def upgrade() -> None:
         sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("average", sa.Float(), nullable=True),
         sa.Column("average_raw", sa.Float(), nullable=True),
-        sa.Column("scores", sa.JSON(), nullable=False),
+        sa.Column("scores", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=False),
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("reference", sa.String(length=512), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
