@@ -38,9 +38,13 @@ def _line(values: list[object]) -> str:
     return buffer.getvalue()
 
 
-def _cell(text: str) -> str:
-    """Spreadsheets run a cell that starts with = + - @ as a formula; a model name must stay text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+# Spreadsheets run a cell that starts with one of these as a formula; model names are anyone's text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """The text as a spreadsheet shows it, never run: a leading quote before a formula start."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_lines(rows: Iterable[LeaderboardRow], suite: Suite) -> Iterator[str]:
@@ -53,13 +57,13 @@ def csv_lines(rows: Iterable[LeaderboardRow], suite: Suite) -> Iterator[str]:
         yield _line(
             [
                 row.rank,
-                _cell(row.model),
-                _cell(row.reference),
+                spreadsheet_safe(row.model),
+                spreadsheet_safe(row.reference),
                 row.kind,
                 row.precision,
                 row.weight_type,
                 row.params_b,
-                _cell(row.licence or ""),
+                spreadsheet_safe(row.licence or ""),
                 ";".join(row.flags),
                 row.average,
                 row.average_raw,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.leaderboard.entries import DATA_BOARDS, board_of
+from app.leaderboard.export import spreadsheet_safe
 from app.submissions.schemas import ModelOut
 from app.submissions.service import get_model
 from app.tables import EvalRequest, LlmModel, RequestStatus, Result
@@ -48,8 +49,6 @@ PROVENANCE_KEYS = (
 PROVENANCE_SHOWN_APART = ("reproduce", "backend_args", "host", "response_cache", "subtask_baselines")
 # model.id is a 32-bit integer column: a larger number names no model (and PostgreSQL would refuse it).
 LARGEST_ID = 2**31 - 1
-# Spreadsheets run a cell that starts with one of these as a formula; model names are anyone's text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -241,10 +240,6 @@ def latest_results(session: Session, model_id: int, private_dir: Path | None) ->
     return results
 
 
-def _cell(text: str) -> str:
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
 def scores_csv(session: Session, model_id: int, private_dir: Path | None) -> str:
     """The model's latest scores, one row per (suite, data board, benchmark), values on 0..1."""
     model = model_facts(session, model_id)
@@ -259,9 +254,9 @@ def scores_csv(session: Session, model_id: int, private_dir: Path | None) -> str
             writer.writerow(
                 [
                     model.id,
-                    _cell(model.name),
-                    _cell(model.reference),
-                    _cell(model.revision),
+                    spreadsheet_safe(model.name),
+                    spreadsheet_safe(model.reference),
+                    spreadsheet_safe(model.revision),
                     model.precision,
                     result.suite,
                     result.board,
