@@ -32,8 +32,10 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope, not session: while Playwright's sync API is open its event loop counts as running
+    # in this thread, and the lm-eval API models of later tests call asyncio.run(), which refuses.
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
         yield launched
