@@ -68,9 +68,9 @@ class BoardQuery:
             if values:
                 params[key] = ",".join(values)
         if self.min_params is not None:
-            params["min_params"] = f"{self.min_params:g}"
+            params["min_params"] = f"{self.min_params:.12g}"
         if self.max_params is not None:
-            params["max_params"] = f"{self.max_params:g}"
+            params["max_params"] = f"{self.max_params:.12g}"
         if self.search:
             params["q"] = self.search
         if self.hide_flagged:

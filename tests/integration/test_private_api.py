@@ -81,7 +81,12 @@ def test_private_suite_is_submitted_and_ranked_but_its_items_never_served(
     request_id = response.json()["request_ids"][0]
     with session_scope(settings.resolved_database_url) as session:
         runs.mark_finished(
-            session, request_id, [_result(0.5)], _artifacts(tmp_path / "attempt-1"), "", data_source="private",
+            session,
+            request_id,
+            [_result(0.5)],
+            _artifacts(tmp_path / "attempt-1"),
+            "",
+            data_source="private",
             private_dir=settings.resolved_private_dir,  # as the worker passes it
         )
 
