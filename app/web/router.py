@@ -26,6 +26,7 @@ from app.web.board_links import BoardLinks, hidden_columns
 from app.web.charts import ScatterPoint, scatter
 from app.web.i18n import LANGUAGES, Translator, pick_language
 from benchmarks.catalog import all_suites
+from benchmarks.spec import Suite
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates"))
 router = APIRouter(include_in_schema=False)
@@ -77,25 +78,24 @@ def board(
 ) -> HTMLResponse:
     """Served from the app's view cache while the board is unchanged (app/leaderboard/cache.py)."""
     lang, asked = page_language(request)
+    suites = all_suites(settings.resolved_private_dir)
     cache: ViewCache | None = request.app.state.view_cache
     if cache is None:
-        return _board(request, session, settings)
+        return _board(request, session, settings, suites)
     # The catalog is part of the key: registering a private benchmark changes tabs and columns.
-    suites = all_suites(settings.resolved_private_dir)
     catalog = tuple((name, tuple(b.name for b in suite.benchmarks)) for name, suite in suites.items())
     key = ("page", str(request.url), lang, catalog)
     version = board_version(session)
     body = cache.get(version, key)
     if body is not None:
         return with_language(HTMLResponse(body), lang, asked)
-    response = _board(request, session, settings)
+    response = _board(request, session, settings, suites)
     if response.status_code == 200:
         cache.put(version, key, bytes(response.body))
     return response
 
 
-def _board(request: Request, session: Session, settings: Settings) -> HTMLResponse:
-    suites = all_suites(settings.resolved_private_dir)
+def _board(request: Request, session: Session, settings: Settings, suites: dict[str, Suite]) -> HTMLResponse:
     suite_name = request.query_params.get("suite") or "smoke"
     if suite_name not in suites:  # the template says so in the page's language
         return render_page(
