@@ -85,6 +85,18 @@ class Settings(BaseSettings):
         description="URL prefixes an openai: model may point at (comma-separated JSON list). Empty: any.",
     )
     hub_offline: bool = Field(False, description="Never contact the Hugging Face hub.")
+    bertscore_model: str = Field(
+        "auto",
+        description="BERTScore model for generation suites and POST /api/v1/score: auto (bert-base-"
+        "multilingual-cased for Korean, roberta-large for English where in the local Hugging Face cache, "
+        "else the bundled MiniLM-L6), bundled:all-minilm-l6-v2, or a hub id / local folder.",
+    )
+    bertscore_num_layers: int | None = Field(
+        None, gt=0, description="Empty: bert-score's tuned layer for the model (6 for the bundled MiniLM)."
+    )
+    score_max_pairs: int = Field(
+        5000, gt=0, description="Most prediction/reference pairs one POST /api/v1/score may send (413 over)."
+    )
     hub_timeout_seconds: float = Field(5.0, gt=0)
     max_model_params_b: float = Field(
         80.0, gt=0, description="Submissions larger than this (billions of parameters) are refused."
@@ -133,6 +145,7 @@ class Settings(BaseSettings):
             "data_source": "bundled" if self.hub_offline and self.data_source == "auto" else self.data_source,
             "datasets_dir": str(self.resolved_datasets_dir),
             "response_cache_dir": str(cache) if cache else None,
+            "metric_options": {"bertscore": self.bertscore_options},
             "openai": {
                 "api_key": self.openai_api_key,  # crosses to the job child in memory, never recorded
                 "num_concurrent": self.openai_concurrency,
@@ -140,6 +153,13 @@ class Settings(BaseSettings):
                 "timeout": int(self.openai_timeout_seconds),
             },
         }
+
+    @property
+    def bertscore_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"model": self.bertscore_model}
+        if self.bertscore_num_layers is not None:
+            options["num_layers"] = self.bertscore_num_layers
+        return options
 
     @property
     def resolved_worker_id(self) -> str:

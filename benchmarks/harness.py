@@ -24,6 +24,7 @@ from benchmarks.backends.weights import Weights, chat_template_hash, locate
 from benchmarks.catalog import TASKS_DIR, needs_builtin_tasks
 from benchmarks.datasources import needs_network, plan_sources, request_label
 from benchmarks.environment import nltk_punkt_source, prepare_environment
+from benchmarks.generation_scoring import score_generations
 from benchmarks.lm_eval_link import ensure_link
 from benchmarks.progress import watch_bars
 from benchmarks.reproduce import SEEDS, reproduce_command
@@ -181,11 +182,14 @@ def run_suite(
     openai_options: dict[str, Any] | None = None,
     max_gen_toks: int | None = None,
     tasks_dir: Path = TASKS_DIR,
+    metric_options: dict[str, dict[str, Any]] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> SuiteOutcome:
     """Evaluate `target` on `suite`. `response_cache_dir` None turns the response cache off;
     `tasks_dir` is where the suite's task YAMLs live (private suites keep theirs on the server).
-    `max_gen_toks` caps generation length for quick checks (recorded; it changes the numbers)."""
+    `max_gen_toks` caps generation length for quick checks (recorded; it changes the numbers).
+    `metric_options` adds worker settings per evaluator of generation benchmarks:
+    {"bertscore": {"model": "auto"}}."""
     datasets_dir = datasets_dir or cache_dir.parent / "datasets"
     sources = plan_sources(suite, data_source, datasets_dir=datasets_dir)
     prepare_environment(datasets_dir, offline=not needs_network(sources, suite, datasets_dir))
@@ -256,6 +260,12 @@ def run_suite(
                 )
             if results is None:  # only on non-zero ranks in multi-process runs
                 raise RuntimeError("lm-eval returned no results")
+            scored_with: dict[str, list[dict[str, Any]]] = {}
+            for item in group.benchmarks:
+                if item.spec.metrics:
+                    report((index + 1) / len(groups), f"{item.spec.name} · scoring")
+                    options = _metric_options(metric_options, loaded.device)
+                    scored_with[item.spec.name] = score_generations(item.spec, item.task, results, options)
             finished = _now()
             calls = getattr(loaded.lm, "model_calls", 0) - calls_before if loaded.counts_calls else None
             for key in merged:
@@ -292,6 +302,7 @@ def run_suite(
                     "chat_template_hash": template_hash,
                     "limit": limit,
                     "max_gen_toks": max_gen_toks,
+                    "evaluators": scored_with.get(spec.name),
                     "seeds": dict(SEEDS),
                     "response_cache": {"model_identity": identity, "model_calls_in_call": calls}
                     if use_cache
@@ -325,6 +336,13 @@ def run_suite(
     outcome.results_path = results_path
     outcome.samples_path = samples_path
     return outcome
+
+
+def _metric_options(options: dict[str, dict[str, Any]] | None, device: str) -> dict[str, dict[str, Any]]:
+    """BERTScore runs where the model ran when that is a GPU (the worker's device), else on CPU."""
+    options = {name: dict(values) for name, values in (options or {}).items()}
+    options.setdefault("bertscore", {}).setdefault("device", "cuda" if device.startswith("cuda") else "cpu")
+    return options
 
 
 def _reproduce(

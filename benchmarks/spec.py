@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # How a benchmark's score comes out of lm-eval's numbers.
 SINGLE = "single"  # one lm-eval task
@@ -10,6 +11,16 @@ GROUP = "group"  # an lm-eval group: its own aggregate_metric_list (e.g. mean we
 NORMALIZED_MEAN = "normalized_mean"  # Open LLM v2: each subtask normalized, then an unweighted mean
 
 NORMALIZED_METRIC = "score_normalized"  # the stored name of a normalized score
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """An evaluator (evaluators/registry.py) a generation benchmark is scored with, after lm-eval
+    has generated: its name, the language it reads and its parameters."""
+
+    evaluator: str
+    lang: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,9 @@ class BenchmarkSpec:
     licence: str = ""
     source: str = ""  # paper or dataset card
     private: bool = False  # items and per-sample logs are never served
+    # Generation benchmarks scored by evalboard's evaluators from the logged generations (the
+    # primary metric is one of theirs: "rougeL", "chrf++"); empty: lm-eval's metrics are the scores.
+    metrics: tuple[MetricSpec, ...] = ()
 
     @property
     def hub_dataset_labels(self) -> list[str]:

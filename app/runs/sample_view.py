@@ -118,7 +118,10 @@ def describe(record: dict[str, Any]) -> SampleView:
     names = names if isinstance(names, list) else []
     metrics = {str(name): _metric_text(record[name]) for name in names if name in record}
     first = record.get(names[0]) if names else None
-    correct = bool(first) if isinstance(first, int | float) and first in (0, 1) else None
+    # Graded scores (ROUGE, chrF: benchmarks/generation_scoring.py marks them) are never right/wrong,
+    # even where one happens to be exactly 0 or 1.
+    graded = record.get("scored_by") is not None
+    correct = bool(first) if not graded and isinstance(first, int | float) and first in (0, 1) else None
     return SampleView(
         doc_id=record.get("doc_id"),
         benchmark=str(record.get("benchmark", "")),

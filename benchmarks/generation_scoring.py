@@ -1,0 +1,67 @@
+"""Scoring a generation benchmark with evalboard's evaluators, from lm-eval's logged samples.
+
+lm-eval generates (benchmarks/tasks/gen/); this turns each task's (response, target) pairs into
+corpus scores written into lm-eval's results as if lm-eval had computed them ("rougeL,none",
+"rougeL_stderr,none"), so results.json, metric rows and the board read them like any metric, and
+into per-sample scores on each logged sample for the model page's sample browser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks.spec import BenchmarkSpec
+from benchmarks.target import PermanentRunError
+
+SCORED_BY = "evalboard-evaluators"  # marks a sample whose scores are graded, not right/wrong
+
+
+def response_text(raw: Any) -> str:
+    """The generation as scored: lm-eval's first filtered response, stripped."""
+    while isinstance(raw, list | tuple):
+        raw = raw[0] if raw else ""
+    return str(raw).strip()
+
+
+def score_generations(
+    spec: BenchmarkSpec,
+    task: str,
+    results: dict[str, Any],
+    options: dict[str, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Score `task`'s logged samples with spec.metrics; returns what produced each score (recorded
+    with the result). `options` adds worker settings per evaluator (the BERTScore model, device)."""
+    from evaluators import registry
+    from evaluators.base import EvaluatorInputError
+
+    samples: list[dict[str, Any]] = results.get("samples", {}).get(task, [])
+    if not samples:
+        raise RuntimeError(f"{task}: lm-eval logged no samples to score (run with log_samples)")
+    predictions = [response_text(sample.get("filtered_resps")) for sample in samples]
+    references = [str(sample.get("target", "")) for sample in samples]
+    task_results = results["results"].setdefault(task, {})
+    directions = results.setdefault("higher_is_better", {}).setdefault(task, {})
+    produced: list[dict[str, Any]] = []
+    names: list[str] = []
+    for metric in spec.metrics:
+        params = {**metric.params, **(options or {}).get(metric.evaluator, {})}
+        try:
+            evaluation = registry.create(metric.evaluator, metric.lang, **params).evaluate(
+                predictions, references
+            )
+        except EvaluatorInputError as exc:  # a configuration or data problem a retry cannot fix
+            raise PermanentRunError(f"{spec.name}: {metric.evaluator}: {exc}") from exc
+        for name, score in evaluation.corpus.items():
+            task_results[f"{name},none"] = score.value
+            task_results[f"{name}_stderr,none"] = score.stderr if score.stderr is not None else "N/A"
+            directions[name] = evaluation.higher_is_better
+            names.append(name)
+        for sample, scores in zip(samples, evaluation.samples, strict=True):
+            sample.update(scores)
+        record = evaluation.as_dict()
+        record.pop("scores")
+        produced.append(record)
+    for sample in samples:
+        sample["metrics"] = names + [m for m in sample.get("metrics", []) if m not in names]
+        sample["scored_by"] = SCORED_BY
+    return produced

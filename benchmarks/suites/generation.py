@@ -1,0 +1,100 @@
+"""gen-ko: Korean summarization and Korean<->English translation, generated through the same
+backend layer as every benchmark (chat template applied for chat models) and scored with
+evalboard's evaluators: ROUGE on Kiwi morphemes, BLEU (ko-mecab / 13a), chrF++ and BERTScore.
+
+The items are bundled samples written for evalboard in the real datasets' schemas. The real sets
+(documented here and on the About page, not wired to the hub yet, so these scores rank on the
+sample-data board): XL-Sum Korean (csebuetnlp/xlsum, config "korean"; BBC Korean articles with
+their summary lines; CC BY-NC-SA 4.0, so research and non-commercial leaderboards only) and
+FLORES-200 / FLORES+ (openlanguagedata/flores_plus, kor_Hang and eng_Latn; 1,012 devtest
+sentences; CC BY-SA 4.0).
+"""
+
+from benchmarks.spec import BenchmarkSpec, MetricSpec, Suite
+
+BERTSCORE_NOTE = (
+    "BERTScore uses bert-base-multilingual-cased (layer 9) for Korean and roberta-large (layer 17) for "
+    "English when they are available on the worker, else the bundled MiniLM-L6; the model used is "
+    "recorded with each score."
+)
+
+GEN_KO = Suite(
+    name="gen-ko",
+    title_en="Generation (Korean)",
+    title_ko="생성 (한국어)",
+    description=(
+        "Korean news summarization and Korean↔English sentence translation, generated greedily and scored "
+        "with ROUGE on Korean morphemes, chrF++, BLEU and BERTScore. Bundled items written for evalboard; "
+        + BERTSCORE_NOTE
+    ),
+    benchmarks=(
+        BenchmarkSpec(
+            name="ko_summarization",
+            task="evalboard_gen_ko_summarization",
+            display_en="Summarization (ko, ROUGE-L)",
+            display_ko="요약 (ROUGE-L)",
+            num_fewshot=0,
+            primary_metric="rougeL",
+            language="ko",
+            random_baseline=0.0,
+            version="1.0",
+            request_type="generate",
+            metrics=(MetricSpec("rouge", "ko"), MetricSpec("bertscore", "ko")),
+            description=(
+                "Summarize a short Korean news article in one or two sentences; ROUGE-1/2/L/Lsum F1 on Kiwi "
+                "morphemes (rouge-score's own tokenizer drops Hangul) and BERTScore against the reference."
+            ),
+            size="22 bundled articles (XL-Sum Korean: 550 test articles)",
+            licence="bundled: written for evalboard; XL-Sum: CC BY-NC-SA 4.0",
+            source="Hasan et al. 2021, XL-Sum (Findings of ACL), dataset csebuetnlp/xlsum (korean)",
+        ),
+        BenchmarkSpec(
+            name="ko_en_translation",
+            task="evalboard_gen_ko_translation_ko_en",
+            display_en="Translation ko→en (chrF++)",
+            display_ko="번역 한→영 (chrF++)",
+            num_fewshot=0,
+            primary_metric="chrf++",
+            language="en+ko",
+            random_baseline=0.0,
+            version="1.0",
+            request_type="generate",
+            metrics=(
+                MetricSpec("chrf", "en", {"word_order": 2}),
+                MetricSpec("bleu", "en"),
+                MetricSpec("bertscore", "en"),
+            ),
+            description=(
+                "Translate a Korean sentence into English; chrF++ (ranked), corpus BLEU with 13a tokenization "
+                "and BERTScore."
+            ),
+            size="24 bundled sentence pairs (FLORES-200: 1,012 devtest sentences)",
+            licence="bundled: written for evalboard; FLORES-200: CC BY-SA 4.0",
+            source="NLLB Team 2022, FLORES-200; dataset openlanguagedata/flores_plus",
+        ),
+        BenchmarkSpec(
+            name="en_ko_translation",
+            task="evalboard_gen_ko_translation_en_ko",
+            display_en="Translation en→ko (chrF++)",
+            display_ko="번역 영→한 (chrF++)",
+            num_fewshot=0,
+            primary_metric="chrf++",
+            language="ko",
+            random_baseline=0.0,
+            version="1.0",
+            request_type="generate",
+            metrics=(
+                MetricSpec("chrf", "ko", {"word_order": 2}),
+                MetricSpec("bleu", "ko"),
+                MetricSpec("bertscore", "ko"),
+            ),
+            description=(
+                "Translate an English sentence into Korean; chrF++ (ranked: character n-grams need no Korean "
+                "tokenizer), corpus BLEU on mecab-ko morphemes (ko-mecab) and BERTScore."
+            ),
+            size="24 bundled sentence pairs (FLORES-200: 1,012 devtest sentences)",
+            licence="bundled: written for evalboard; FLORES-200: CC BY-SA 4.0",
+            source="NLLB Team 2022, FLORES-200; dataset openlanguagedata/flores_plus",
+        ),
+    ),
+)
