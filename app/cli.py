@@ -1,4 +1,4 @@
-"""The `evalboard` command: serve | worker | submit | eval | db."""
+"""The `evalboard` command: serve | worker | submit | eval | score | db | private | datasets."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from app.config import Settings, get_settings
 from app.datasets_cli import datasets_app
 from app.private_cli import private_app
 from app.procutil import die_with_parent
+from app.score_cli import score_command
 
 app = typer.Typer(
     help="evalboard: LLM evaluation harness and leaderboard.", no_args_is_help=True, add_completion=False
@@ -30,6 +31,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(private_app, name="private")
 app.add_typer(datasets_app, name="datasets")
+app.command("score")(score_command)
 console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 DEMO_MODEL = "bundled:smollm2-135m-instruct"
 

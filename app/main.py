@@ -18,6 +18,8 @@ from app.leaderboard.cache import ViewCache
 from app.leaderboard.router import router as leaderboard_router
 from app.runs.router import queue_router
 from app.runs.router import router as runs_router
+from app.scoring.router import router as scoring_router
+from app.scoring.service import ScoringPool
 from app.submissions.router import router as submissions_router
 from app.web.pages import router as pages_router
 from app.web.router import router as web_router
@@ -35,6 +37,7 @@ def create_app(
         with ExitStack() as stack:
             for companion in companions:
                 stack.enter_context(companion())
+            stack.callback(app.state.scoring_pool.close)
             yield
 
     app = FastAPI(
@@ -45,6 +48,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.view_cache = ViewCache() if settings.view_cache else None
+    app.state.scoring_pool = ScoringPool()
 
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -71,6 +75,7 @@ def create_app(
     app.include_router(runs_router)
     app.include_router(queue_router)
     app.include_router(leaderboard_router)
+    app.include_router(scoring_router)
     app.include_router(web_router)
     app.include_router(pages_router)
     return app

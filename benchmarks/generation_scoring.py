@@ -8,6 +8,7 @@ into per-sample scores on each logged sample for the model page's sample browser
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from benchmarks.spec import BenchmarkSpec
@@ -65,3 +66,24 @@ def score_generations(
         sample["metrics"] = names + [m for m in sample.get("metrics", []) if m not in names]
         sample["scored_by"] = SCORED_BY
     return produced
+
+
+REPRODUCE_DIR = "evalboard-reproduce"
+
+
+def score_commands(spec: BenchmarkSpec, task: str, produced: list[dict[str, Any]] | None) -> str:
+    """What follows the lm_eval command in a generation benchmark's reproduce line: keep the
+    samples lm-eval logs, then score them with each evaluator as this run did. Empty for
+    benchmarks lm-eval scores itself."""
+    if not spec.metrics or not produced:
+        return ""
+    samples = f"{REPRODUCE_DIR}/*/samples_{task}_*.jsonl"
+    commands = []
+    for metric, record in zip(spec.metrics, produced, strict=True):
+        params = dict(metric.params)
+        if metric.evaluator == "bertscore":  # the model this worker used, not whatever the next one has
+            params.update(model=record["params"]["model"], num_layers=record["params"]["num_layers"])
+        options = [f"--param={key}={value}" for key, value in params.items()]
+        command = ["evalboard", "score", "--samples", samples, "--metric", metric.evaluator, "--lang", metric.lang]
+        commands.append(shlex.join([*command, *options]).replace(shlex.quote(samples), samples))
+    return f" --log_samples --output_path {REPRODUCE_DIR} && " + " && ".join(commands)

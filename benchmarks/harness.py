@@ -24,7 +24,7 @@ from benchmarks.backends.weights import Weights, chat_template_hash, locate
 from benchmarks.catalog import TASKS_DIR, needs_builtin_tasks
 from benchmarks.datasources import needs_network, plan_sources, request_label
 from benchmarks.environment import nltk_punkt_source, prepare_environment
-from benchmarks.generation_scoring import score_generations
+from benchmarks.generation_scoring import score_commands, score_generations
 from benchmarks.lm_eval_link import ensure_link
 from benchmarks.progress import watch_bars
 from benchmarks.reproduce import SEEDS, reproduce_command
@@ -309,7 +309,8 @@ def run_suite(
                     else None,
                     "started_at": started,
                     "finished_at": finished,
-                    "reproduce": _reproduce(loaded, group, item, target, tasks_dir, limit, max_gen_toks),
+                    "reproduce": _reproduce(loaded, group, item, target, tasks_dir, limit, max_gen_toks)
+                    + score_commands(spec, item.task, scored_with.get(spec.name)),
                     "host": {
                         "python": platform.python_version(),
                         "torch": version("torch"),
