@@ -294,6 +294,7 @@ def eval_command(
                     "is_primary": m.is_primary,
                     "data_source": m.provenance.get("data_source"),
                     "reproduce": m.provenance.get("reproduce"),
+                    "evaluators": m.provenance.get("evaluators"),
                 }
                 for m in outcome.metrics
             ],
