@@ -48,6 +48,7 @@ bench: install
 	$(PY) bench/harness_overhead.py
 	$(PY) bench/cache_rerun.py
 	$(PY) bench/leaderboard_load.py
+	$(PY) bench/metrics_speed.py
 
 lint: install
 	$(VENV)/bin/ruff check app benchmarks evaluators tests bench migrations

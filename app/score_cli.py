@@ -59,7 +59,9 @@ def read_samples(path: Path, task: str | None) -> tuple[list[str], list[str]]:
         except json.JSONDecodeError as exc:
             raise ScoreInputError(f"{path} line {number} is not JSON: {exc.msg}") from exc
         if not isinstance(record, dict) or "target" not in record or "filtered_resps" not in record:
-            raise ScoreInputError(f"{path} line {number} is not an lm-eval sample (no target / filtered_resps)")
+            raise ScoreInputError(
+                f"{path} line {number} is not an lm-eval sample (no target / filtered_resps)"
+            )
         if task is not None and record.get("task", task) != task:
             continue
         predictions.append(response_text(record["filtered_resps"]))

@@ -84,6 +84,15 @@ def score_commands(spec: BenchmarkSpec, task: str, produced: list[dict[str, Any]
         if metric.evaluator == "bertscore":  # the model this worker used, not whatever the next one has
             params.update(model=record["params"]["model"], num_layers=record["params"]["num_layers"])
         options = [f"--param={key}={value}" for key, value in params.items()]
-        command = ["evalboard", "score", "--samples", samples, "--metric", metric.evaluator, "--lang", metric.lang]
+        command = [
+            "evalboard",
+            "score",
+            "--samples",
+            samples,
+            "--metric",
+            metric.evaluator,
+            "--lang",
+            metric.lang,
+        ]
         commands.append(shlex.join([*command, *options]).replace(shlex.quote(samples), samples))
     return f" --log_samples --output_path {REPRODUCE_DIR} && " + " && ".join(commands)

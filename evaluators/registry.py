@@ -33,6 +33,6 @@ def create(name: str, lang: str, **params: Any) -> Evaluator:
     """An evaluator with its parameters; unknown parameters are an input error, not a crash."""
     cls = evaluator_class(name)
     try:
-        return cls(lang, **params)  # type: ignore[call-arg]
+        return cls(lang, **params)
     except TypeError as exc:
         raise EvaluatorInputError(f"{name}: {exc}", "params") from exc

@@ -26,7 +26,7 @@ REQUEST_PARAMS = {
     "rouge": {"use_stemmer", "split_sentences"},
     "bleu": {"tokenize", "lowercase"},
     "chrf": {"word_order", "lowercase"},
-    "bertscore": {"idf", "rescale_with_baseline"},
+    "bertscore": {"idf", "rescale_with_baseline", "precision"},
 }
 MAX_TEXT_CHARS = 20_000
 
@@ -62,8 +62,10 @@ def check_request(request: ScoreIn, settings: Settings) -> dict[str, Any]:
     allowed = REQUEST_PARAMS[request.metric]
     for key in request.params:
         if key not in allowed:
-            where = "set by the server" if request.metric == "bertscore" and key in ("model", "num_layers") else (
-                "not a request option"
+            where = (
+                "set by the server"
+                if request.metric == "bertscore" and key in ("model", "num_layers")
+                else ("not a request option")
             )
             raise InvalidInput(
                 f"params.{key} is {where} for {request.metric}; a request may set: "
@@ -86,7 +88,9 @@ class ScoringPool:
     def executor(self) -> Executor:
         with self._lock:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._executor = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
             return self._executor
 
     def reset(self) -> None:
@@ -118,6 +122,11 @@ async def score(request: ScoreIn, settings: Settings, pool: ScoringPool) -> dict
 
 
 def _score_in_subprocess(
-    metric: str, lang: str, params: dict[str, Any], predictions: list[str], references: list[str], samples: bool
+    metric: str,
+    lang: str,
+    params: dict[str, Any],
+    predictions: list[str],
+    references: list[str],
+    samples: bool,
 ) -> dict[str, Any]:
     return score_pairs(metric, lang, params, predictions, references, with_samples=samples)

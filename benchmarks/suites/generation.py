@@ -65,8 +65,8 @@ GEN_KO = Suite(
                 MetricSpec("bertscore", "en"),
             ),
             description=(
-                "Translate a Korean sentence into English; chrF++ (ranked), corpus BLEU with 13a tokenization "
-                "and BERTScore."
+                "Translate a Korean sentence into English; chrF++ (ranked), corpus BLEU with 13a "
+                "tokenization and BERTScore."
             ),
             size="24 bundled sentence pairs (FLORES-200: 1,012 devtest sentences)",
             licence="bundled: written for evalboard; FLORES-200: CC BY-SA 4.0",

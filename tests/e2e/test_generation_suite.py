@@ -78,7 +78,9 @@ def test_gen_ko_runs_offline_with_korean_aware_scores(tmp_path: Path, converted_
     generate += f" --use_cache {tmp_path / 'cache' / 'responses' / identity}"
     run_lm_eval_cli(generate, tmp_path / "evalboard-reproduce")
     chrf = next(shlex.split(c) for c in scoring if "--metric chrf" in c)
-    cli_samples = next((tmp_path / "evalboard-reproduce").rglob("samples_evalboard_gen_ko_translation_en_ko_*.jsonl"))
+    cli_samples = next(
+        (tmp_path / "evalboard-reproduce").rglob("samples_evalboard_gen_ko_translation_en_ko_*.jsonl")
+    )
     chrf[chrf.index("--samples") + 1] = str(cli_samples)
     scored = subprocess.run(
         [str(Path(sys.executable).parent / "evalboard"), *chrf[1:], "--json"],

@@ -22,13 +22,20 @@ EXPECTED = json.loads((CASES / "expected.json").read_text("utf-8"))
 
 @pytest.fixture
 def client(tmp_path: Path, sqlite_url: str) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path, sqlite_url, score_max_pairs=50, bertscore_model="bundled:all-minilm-l6-v2")
+    settings = make_settings(
+        tmp_path, sqlite_url, score_max_pairs=50, bertscore_model="bundled:all-minilm-l6-v2"
+    )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 
 def post(client: TestClient, **body: object) -> tuple[int, dict]:  # type: ignore[type-arg]
-    payload = {"metric": "bleu", "lang": "ko", "predictions": KO["predictions"], "references": KO["references"]}
+    payload = {
+        "metric": "bleu",
+        "lang": "ko",
+        "predictions": KO["predictions"],
+        "references": KO["references"],
+    }
     payload.update(body)
     response = client.post("/api/v1/score", json=payload)
     return response.status_code, response.json()
@@ -80,7 +87,11 @@ def test_bertscore_runs_in_a_subprocess_with_the_server_model(client: TestClient
     ],
 )
 def test_bad_input_gets_a_clear_error(
-    client: TestClient, body: dict, status: int, field: str | None, says: str  # type: ignore[type-arg]
+    client: TestClient,
+    body: dict,
+    status: int,
+    field: str | None,
+    says: str,  # type: ignore[type-arg]
 ) -> None:
     got_status, got = post(client, **body)
     assert got_status == status, got

@@ -71,7 +71,9 @@ def test_english_rouge_equals_rouge_score() -> None:
     assert result.corpus["rougeL"].stderr is not None and result.corpus["rougeL"].stderr > 0
 
 
-@pytest.mark.parametrize("case", EXPECTED["sacrebleu_cli"], ids=lambda c: c["command"].split("-i preds.txt ")[1])
+@pytest.mark.parametrize(
+    "case", EXPECTED["sacrebleu_cli"], ids=lambda c: c["command"].split("-i preds.txt ")[1]
+)
 def test_bleu_and_chrf_equal_sacrebleu_command_line(case: dict[str, Any]) -> None:
     inputs = load(case["inputs"])
     evaluator = registry.create(case["metric"], inputs["lang"], **case["params"])

@@ -32,7 +32,9 @@ def sacrebleu_cli(inputs: str, options: list[str]) -> float:
         refs.write_text("\n".join(data["references"]) + "\n", encoding="utf-8")
         preds.write_text("\n".join(data["predictions"]) + "\n", encoding="utf-8")
         command = [str(Path(sys.executable).with_name("sacrebleu")), str(refs), "-i", str(preds)]
-        out = subprocess.run([*command, *options, "-w", "4", "-b"], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [*command, *options, "-w", "4", "-b"], capture_output=True, text=True, check=True
+        )
     return float(out.stdout.strip())
 
 
@@ -43,9 +45,7 @@ def rouge_score_en(inputs: str, section: str | None = None) -> list[dict[str, fl
     data = data[section] if section else data
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], use_stemmer=True)
     pairs = zip(data["predictions"], data["references"], strict=True)
-    return [
-        {name: score.fmeasure for name, score in scorer.score(ref, pred).items()} for pred, ref in pairs
-    ]
+    return [{name: score.fmeasure for name, score in scorer.score(ref, pred).items()} for pred, ref in pairs]
 
 
 def record() -> dict:
@@ -70,5 +70,7 @@ def record() -> dict:
 
 
 if __name__ == "__main__":
-    (HERE / "expected.json").write_text(json.dumps(record(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (HERE / "expected.json").write_text(
+        json.dumps(record(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     print((HERE / "expected.json").read_text(encoding="utf-8"))
