@@ -82,7 +82,7 @@ def test_resubmitting_after_the_run_ended_creates_a_new_request(
         ({"model": "/no/such/folder"}, 422, "does not exist"),
         ({"model": "not a hub id"}, 422, "org/name or org/name@revision"),
         ({"model": "org/name"}, 422, "offline"),
-        ({"suites": ["nope"]}, 422, "unknown suite 'nope'; known suites: kobench, open-llm-v1"),
+        ({"suites": ["nope"]}, 422, "unknown suite 'nope'; known suites: gen-ko, kobench, open-llm-v1"),
         ({"suites": []}, 422, "suites:"),
         ({"precision": "int3"}, 422, "precision: Input should be"),
         ({"weight_type": "adapter"}, 422, "needs base_model"),
