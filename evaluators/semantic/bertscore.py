@@ -86,13 +86,20 @@ def scorer_for(choice: ModelChoice, *, idf: bool, device: str, batch_size: int) 
         if key not in _scorers:
             from bert_score import BERTScorer
 
-            _scorers[key] = BERTScorer(
-                model_type=choice.path,
-                num_layers=choice.num_layers,
-                idf=idf,
-                device=device,
-                batch_size=batch_size,
-            )
+            try:
+                _scorers[key] = BERTScorer(
+                    model_type=choice.path,
+                    num_layers=choice.num_layers,
+                    idf=idf,
+                    device=device,
+                    batch_size=batch_size,
+                )
+            except (OSError, ValueError) as exc:  # not cached and not downloadable, or not a model
+                raise EvaluatorInputError(
+                    f"cannot load the BERTScore model {choice.name!r} ({exc}); set EVALBOARD_BERTSCORE_MODEL "
+                    "to a model this machine has, or to auto",
+                    "model",
+                ) from exc
         return _scorers[key]
 
 
