@@ -333,6 +333,9 @@ def test_about_lists_every_benchmark_of_every_suite_in_both_languages(
     english = client.get("/about?lang=en")
     assert korean.status_code == english.status_code == 200
     assert "정규화 (Open LLM 리더보드 v2)" in korean.text and "Normalization" in english.text
+    # How generation scores read Korean (Kiwi morphemes, ko-mecab, the BERTScore models).
+    assert 'id="generation"' in korean.text and "Kiwi 형태소" in korean.text and "ko-mecab" in korean.text
+    assert "Kiwi morphemes" in english.text and "bert-base-multilingual-cased" in english.text
     for name, suite in suites.items():
         assert f'id="suite-{name}"' in korean.text and f'id="suite-{name}"' in english.text
         assert html.escape(suite.title_ko) in korean.text and html.escape(suite.title_en) in english.text

@@ -64,3 +64,27 @@ def test_a_model_that_cannot_load_fails_for_good(tmp_path: Path) -> None:
 def test_a_bad_evaluator_option_fails_for_good() -> None:
     with pytest.raises(PermanentRunError, match="gen_test: bleu: unknown BLEU tokenizer"):
         score_generations(spec(MetricSpec("bleu", "ko", {"tokenize": "nope"})), TASK, results())
+
+
+def test_the_sample_browser_shows_graded_scores_never_right_or_wrong() -> None:
+    from app.runs.sample_view import describe
+
+    data = results()
+    data["samples"][TASK][1]["target"] = data["samples"][TASK][1]["filtered_resps"][0]  # a perfect 1.0
+    score_generations(spec(MetricSpec("rouge", "ko")), TASK, data)
+    view = describe({"benchmark": "gen_test", **data["samples"][TASK][1]})
+    assert view.metrics["rouge1"] == "1" and view.correct is None
+    assert view.response == "고양이가 매트에 앉아 있다." and "rougeL" in view.metrics
+
+
+def test_worker_settings_reach_the_scoring(tmp_path: Path) -> None:
+    import inspect
+
+    from app.worker.child import harness_arguments
+    from benchmarks.harness import run_suite
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, "sqlite://", bertscore_model="bundled:all-minilm-l6-v2")
+    arguments = harness_arguments(settings.harness_kwargs)
+    assert arguments["metric_options"] == {"bertscore": {"model": "bundled:all-minilm-l6-v2"}}
+    assert "metric_options" in inspect.signature(run_suite).parameters
