@@ -181,6 +181,11 @@ class BertScore(Evaluator):
         }
 
     def _score(self, predictions: Sequence[str], references: Sequence[str]) -> Evaluation:
+        # An empty answer scores 0 without reaching bert-score (it would embed only the special
+        # tokens; with current transformers its empty-input path fails outright).
+        kept = [i for i, prediction in enumerate(predictions) if prediction.strip()]
+        zero = {name: 0.0 for name in self.metrics}
+        samples = [dict(zero) for _ in predictions]
         scorer = scorer_for(self.choice, idf=self.idf, device=self.device, batch_size=self.batch_size)
         with _lock:
             if self.idf:  # idf weights come from this call's references (bert-score's convention)
@@ -189,13 +194,14 @@ class BertScore(Evaluator):
                 scorer._lang, scorer.baseline_path = self.lang, self.baseline_path
                 scorer._baseline_vals = None
             scorer._rescale_with_baseline = self.rescale
-            with _autocast(self.precision, self.device):
-                precision, recall, f1 = scorer.score(list(predictions), list(references))
+            if kept:
+                with _autocast(self.precision, self.device):
+                    precision, recall, f1 = scorer.score(
+                        [predictions[i] for i in kept], [references[i] for i in kept]
+                    )
+                for i, p, r, f in zip(kept, precision.tolist(), recall.tolist(), f1.tolist(), strict=True):
+                    samples[i] = {"bertscore_precision": p, "bertscore_recall": r, "bertscore_f1": f}
             unknown = unknown_token_share(scorer, references)
-        samples = [
-            {"bertscore_precision": float(p), "bertscore_recall": float(r), "bertscore_f1": float(f)}
-            for p, r, f in zip(precision.tolist(), recall.tolist(), f1.tolist(), strict=True)
-        ]
         corpus = {name: mean_score([s[name] for s in samples]) for name in self.metrics}
         evaluation = self._evaluation(corpus, samples)
         evaluation.params["unknown_token_share"] = round(unknown, 4)
