@@ -207,3 +207,20 @@ class BoardVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JudgeResponse(Base):
+    """A judge model's reply, kept so that re-judging the same messages costs nothing. The key is
+    a hash of the judge model, the prompt version, the messages and the sampling parameters
+    (evaluators/judge/client.py: request_key); rows are never updated."""
+
+    __tablename__ = "judge_response"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    judge_model: Mapped[str] = mapped_column(String(256))
+    prompt_version: Mapped[str] = mapped_column(String(64))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
