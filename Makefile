@@ -49,6 +49,7 @@ bench: install
 	$(PY) bench/cache_rerun.py
 	$(PY) bench/leaderboard_load.py
 	$(PY) bench/metrics_speed.py
+	$(PY) bench/judge_throughput.py
 
 lint: install
 	$(VENV)/bin/ruff check app benchmarks evaluators tests bench migrations

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 @dataclass
 class Step:
     text: str = "[[5]]"
+    texts: list[str] | None = None  # one per choice when n > 1 (cycled); else `text` for every choice
     top_logprobs: list[dict[str, float]] | None = None  # first generated token's alternatives
     status: int = 200
     delay_s: float = 0.0
@@ -54,7 +55,8 @@ def _completion(step: Step, body: dict[str, Any]) -> dict[str, Any]:
             ]
         }
     choices = [
-        {"index": i, "message": {"role": "assistant", "content": step.text}, "finish_reason": "stop",
+        {"index": i, "message": {"role": "assistant", "content": step.texts[i % len(step.texts)] if step.texts
+         else step.text}, "finish_reason": "stop",
          "logprobs": logprobs}
         for i in range(int(body.get("n") or 1))
     ]  # fmt: skip
