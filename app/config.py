@@ -94,6 +94,20 @@ class Settings(BaseSettings):
     bertscore_num_layers: int | None = Field(
         None, gt=0, description="Empty: bert-score's tuned layer for the model (6 for the bundled MiniLM)."
     )
+    judge_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL of the LLM judge (server configuration only)."
+    )
+    judge_model: str | None = Field(None, description="The judge's model name at that endpoint.")
+    judge_api_key: str = Field("EMPTY", description="Key sent to the judge endpoint; never recorded.")
+    judge_concurrency: int = Field(8, ge=1, description="Judge requests in flight at once.")
+    judge_max_retries: int = Field(
+        5, ge=0, description="Retries with backoff on 429, 5xx, timeouts, garbage."
+    )
+    judge_timeout_seconds: float = Field(60.0, gt=0)
+    judge_price_input_per_mtok: float | None = Field(
+        None, ge=0, description="USD per million prompt tokens, for the cost recorded with judge results."
+    )
+    judge_price_output_per_mtok: float | None = Field(None, ge=0)
     score_max_pairs: int = Field(
         5000, gt=0, description="Most prediction/reference pairs one POST /api/v1/score may send (413 over)."
     )
@@ -153,6 +167,24 @@ class Settings(BaseSettings):
                 "timeout": int(self.openai_timeout_seconds),
             },
         }
+
+    def judge_endpoint(self) -> Any:
+        """The judge as configured (evaluators.judge.client.JudgeEndpoint), or None when no judge is
+        set. Submissions never carry a judge URL or key: only these settings do."""
+        if not self.judge_base_url or not self.judge_model:
+            return None
+        from evaluators.judge.client import JudgeEndpoint
+
+        return JudgeEndpoint(
+            base_url=self.judge_base_url,
+            model=self.judge_model,
+            api_key=self.judge_api_key,
+            concurrency=self.judge_concurrency,
+            max_retries=self.judge_max_retries,
+            timeout_s=self.judge_timeout_seconds,
+            price_input_per_mtok=self.judge_price_input_per_mtok,
+            price_output_per_mtok=self.judge_price_output_per_mtok,
+        )
 
     @property
     def bertscore_options(self) -> dict[str, Any]:

@@ -100,3 +100,24 @@ def test_database_cache_makes_a_rerun_free(database_url: str) -> None:
         JudgeClient(endpoint(url), DatabaseJudgeCache(database_url)).judge(requests(1, "single-ko@2"))
         JudgeClient(endpoint(url, model="other-judge"), DatabaseJudgeCache(database_url)).judge(batch[:1])
         assert len(script.received) == 7
+
+
+def test_the_judge_comes_from_server_settings_only(tmp_path: object, sqlite_url: str) -> None:
+    from pathlib import Path
+
+    from tests.conftest import make_settings
+
+    home = Path(str(tmp_path))
+    assert make_settings(home, sqlite_url).judge_endpoint() is None  # no judge configured
+    settings = make_settings(
+        home, sqlite_url, judge_base_url="http://127.0.0.1:9/v1", judge_model="m", judge_api_key="secret",
+        judge_concurrency=3, judge_price_input_per_mtok=1.0, judge_price_output_per_mtok=2.0,
+    )  # fmt: skip
+    judge = settings.judge_endpoint()
+    assert (judge.base_url, judge.model, judge.api_key, judge.concurrency) == (
+        "http://127.0.0.1:9/v1",
+        "m",
+        "secret",
+        3,
+    )
+    assert judge.cost(1_000_000, 500_000) == pytest.approx(2.0)
