@@ -13,7 +13,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +38,12 @@ class JudgeScript:
     steps: list[Step] = field(default_factory=list)
     default: Step = field(default_factory=Step)
     received: list[dict[str, Any]] = field(default_factory=list)
+    # Decides the reply from the request body instead (concurrent requests arrive in any order).
+    responder: Callable[[dict[str, Any]], Step] | None = None
 
-    def next_step(self) -> Step:
+    def next_step(self, body: dict[str, Any]) -> Step:
+        if self.responder is not None:
+            return self.responder(body)
         return self.steps.pop(0) if self.steps else self.default
 
 
@@ -77,7 +81,7 @@ def make_app(script: JudgeScript) -> FastAPI:
     async def chat(request: Request) -> Response:
         body = await request.json()
         script.received.append(body)
-        step = script.next_step()
+        step = script.next_step(body)
         if step.delay_s:
             await asyncio.sleep(step.delay_s)
         if step.status != 200:

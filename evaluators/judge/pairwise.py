@@ -1,0 +1,133 @@
+"""AlpacaEval-style pairwise judging: the model's answer against a reference model's answer to
+the same instruction, asked in both orders (judges favour a position). An item is a win only if
+the model's answer wins in both orders, a loss only if it loses in both; anything else (the
+orders disagree, or a tie in either) is a tie, worth 1/2. A reply with no verdict leaves its item
+unjudged: counted and reported, not scored.
+
+Win rate: the mean outcome with its standard error. Length-controlled win rate (after Dubois et
+al., 2024, simplified to one covariate): judges also favour longer answers, so a logistic
+regression of the outcome on the (tanh-squashed, standardised) length difference is fitted and
+its prediction at zero difference is reported. Lengths are in characters (Hangul-fair).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evaluators.base import CorpusScore, mean_score
+from evaluators.judge.client import JudgeReply, JudgeRequest
+
+PROMPTS = Path(__file__).with_name("prompts") / "pairwise.json"
+VERDICT = re.compile(r"\[\[\s*(A|B|TIE)\s*\]\]", re.IGNORECASE)
+WIN, TIE, LOSS = 1.0, 0.5, 0.0
+
+
+@cache
+def prompts() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(PROMPTS.read_text(encoding="utf-8"))
+    return data
+
+
+def prompt_version(lang: str) -> str:
+    return f"pairwise-{lang}@{prompts()['version']}"
+
+
+def build_request(lang: str, instruction: str, a: str, b: str) -> JudgeRequest:
+    content = prompts()["template"][lang].format(instruction=instruction, a=a, b=b)
+    return JudgeRequest(
+        [{"role": "user", "content": content}], prompt_version(lang), {"temperature": 0, "max_tokens": 256}
+    )
+
+
+def parse_verdict(text: str) -> str | None:
+    """The last [[A]] / [[B]] / [[TIE]] in the reply (the form asks for it on the last line)."""
+    found = VERDICT.findall(text or "")
+    return found[-1].upper() if found else None
+
+
+def outcome(model_first: str | None, model_second: str | None) -> float | None:
+    """The model's answer was A in the first order and B in the second."""
+    if model_first is None or model_second is None:
+        return None
+    first = {"A": WIN, "B": LOSS, "TIE": TIE}[model_first]
+    second = {"B": WIN, "A": LOSS, "TIE": TIE}[model_second]
+    return first if first == second and first != TIE else TIE
+
+
+def length_controlled_win_rate(
+    outcomes: Sequence[float], length_differences: Sequence[float]
+) -> float | None:
+    """sigmoid(intercept) of a logistic regression outcome ~ intercept + slope * tanh(d / sd(d)),
+    fitted by Newton's method (ties as 1/2: the likelihood takes fractional outcomes). None with
+    fewer than 2 items; the plain win rate when every length difference is the same."""
+    y = np.asarray(outcomes, dtype=float)
+    d = np.asarray(length_differences, dtype=float)
+    if len(y) < 2:
+        return None
+    scale = d.std()
+    if scale == 0:
+        return float(y.mean())
+    x = np.column_stack([np.ones_like(d), np.tanh(d / scale)])
+    beta = np.zeros(2)
+    ridge = 1e-6 * np.eye(2)  # keeps the Newton step defined when the data separate perfectly
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(x @ beta)))
+        gradient = x.T @ (y - p) - ridge @ beta
+        hessian = x.T @ (x * (p * (1 - p))[:, None]) + ridge
+        step = np.linalg.solve(hessian, gradient)
+        beta += step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(1 / (1 + math.exp(-beta[0])))
+
+
+@dataclass
+class PairwiseResult:
+    lang: str
+    prompt_version: str
+    outcomes: list[float | None] = field(default_factory=list)  # per item; None: unjudged
+    length_differences: list[float] = field(default_factory=list)  # model minus reference, chars
+    rationales: list[tuple[str, str]] = field(default_factory=list)  # the judge's two replies per item
+
+    @property
+    def unjudged(self) -> int:
+        return sum(o is None for o in self.outcomes)
+
+    def win_rate(self) -> CorpusScore | None:
+        judged = [o for o in self.outcomes if o is not None]
+        return mean_score(judged) if judged else None
+
+    def length_controlled(self) -> float | None:
+        pairs = [(o, d) for o, d in zip(self.outcomes, self.length_differences, strict=True) if o is not None]
+        return length_controlled_win_rate([o for o, _ in pairs], [d for _, d in pairs]) if pairs else None
+
+
+def _text(reply: JudgeReply) -> str:
+    return reply.texts[0] if reply.ok and reply.texts else ""
+
+
+def run_pairwise(
+    client: Any, lang: str, instructions: Sequence[str], outputs: Sequence[str], references: Sequence[str]
+) -> PairwiseResult:
+    """Judge each output against its reference in both orders through a JudgeClient."""
+    requests = []
+    for instruction, output, reference in zip(instructions, outputs, references, strict=True):
+        requests.append(build_request(lang, instruction, output, reference))  # model's answer is A
+        requests.append(build_request(lang, instruction, reference, output))  # model's answer is B
+    replies = client.judge(requests)
+    result = PairwiseResult(lang, prompt_version(lang))
+    for index, (output, reference) in enumerate(zip(outputs, references, strict=True)):
+        first, second = _text(replies[2 * index]), _text(replies[2 * index + 1])
+        result.outcomes.append(outcome(parse_verdict(first), parse_verdict(second)))
+        result.length_differences.append(float(len(output) - len(reference)))
+        result.rationales.append((first, second))
+    return result
