@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 from app.judging.cache_store import DatabaseJudgeCache  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from evaluators.judge.client import JudgeClient, JudgeEndpoint, JudgeRequest  # noqa: E402
-from tests.support.judge_server import free_port  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "judge_throughput.json"
 GOAL = 1.25

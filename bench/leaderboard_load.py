@@ -30,7 +30,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ sys.path.insert(0, str(REPO))
 from board_seed import index_board, recreate_database, register_benchmarks, seed  # noqa: E402
 
 from app.migrate import upgrade  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 DATABASE = "evalboard_bench_leaderboard_load"
 BIN = Path(sys.executable).parent
@@ -55,13 +55,6 @@ GOALS_MS = {"api": 50.0, "page": 150.0, "api-mix": 50.0}
 
 
 # --- server ---------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:

@@ -4,7 +4,6 @@ No local worker rides along: a submission stays PENDING, which is what a page te
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,12 +14,7 @@ import uvicorn
 
 from app.config import Settings
 from app.main import create_app
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.ports import free_port
 
 
 @contextmanager
