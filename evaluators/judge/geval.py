@@ -9,31 +9,26 @@ Prompts: prompts/geval.json (Korean and English, versioned; the version is part 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from evaluators.base import CorpusScore, mean_score
+from evaluators.judge import prompt_store
 from evaluators.judge.client import JudgeReply, JudgeRequest
 
-PROMPTS = Path(__file__).with_name("prompts") / "geval.json"
 CRITERIA = ("coherence", "consistency", "fluency", "relevance")
 SCORE_IN_TEXT = re.compile(r"(?<![\d.])(\d+)(?![\d.])")
 
 
-@cache
 def prompts() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(PROMPTS.read_text(encoding="utf-8"))
-    return data
+    return prompt_store.load("geval")
 
 
 def prompt_version(criterion: str, lang: str) -> str:
-    return f"geval-{criterion}-{lang}@{prompts()['version']}"
+    return prompt_store.version_label("geval", criterion, lang)
 
 
 def allowed_scores(criterion: str) -> list[int]:

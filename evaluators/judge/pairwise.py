@@ -12,37 +12,28 @@ its prediction at zero difference is reported. Lengths are in characters (Hangul
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from evaluators.base import CorpusScore, mean_score
+from evaluators.judge import prompt_store
 from evaluators.judge.client import JudgeReply, JudgeRequest
 
-PROMPTS = Path(__file__).with_name("prompts") / "pairwise.json"
 VERDICT = re.compile(r"\[\[\s*(A|B|TIE)\s*\]\]", re.IGNORECASE)
 WIN, TIE, LOSS = 1.0, 0.5, 0.0
 
 
-@cache
-def prompts() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(PROMPTS.read_text(encoding="utf-8"))
-    return data
-
-
 def prompt_version(lang: str) -> str:
-    return f"pairwise-{lang}@{prompts()['version']}"
+    return prompt_store.version_label("pairwise", lang)
 
 
 def build_request(lang: str, instruction: str, a: str, b: str) -> JudgeRequest:
-    content = prompts()["template"][lang].format(instruction=instruction, a=a, b=b)
+    content = prompt_store.load("pairwise")["template"][lang].format(instruction=instruction, a=a, b=b)
     return JudgeRequest(
         [{"role": "user", "content": content}], prompt_version(lang), {"temperature": 0, "max_tokens": 256}
     )
