@@ -261,10 +261,10 @@ def run_suite(
             if results is None:  # only on non-zero ranks in multi-process runs
                 raise RuntimeError("lm-eval returned no results")
             scored_with: dict[str, list[dict[str, Any]]] = {}
+            options = _metric_options(metric_options, loaded.device)
             for item in group.benchmarks:
                 if item.spec.metrics:
                     report((index + 1) / len(groups), f"{item.spec.name} · scoring")
-                    options = _metric_options(metric_options, loaded.device)
                     scored_with[item.spec.name] = score_generations(item.spec, item.task, results, options)
             finished = _now()
             calls = getattr(loaded.lm, "model_calls", 0) - calls_before if loaded.counts_calls else None

@@ -18,6 +18,35 @@ BERTSCORE_NOTE = (
     "recorded with each score."
 )
 
+
+def _translation(
+    source: str, target: str, *, language: str, display_ko: str, description: str
+) -> BenchmarkSpec:
+    """One direction over the shared bundled sentence pairs, scored in the target language:
+    chrF++ ranked, then BLEU (13a or ko-mecab, by language) and BERTScore."""
+    return BenchmarkSpec(
+        name=f"{source}_{target}_translation",
+        task=f"evalboard_gen_ko_translation_{source}_{target}",
+        display_en=f"Translation {source}→{target} (chrF++)",
+        display_ko=display_ko,
+        num_fewshot=0,
+        primary_metric="chrf++",
+        language=language,
+        random_baseline=0.0,
+        version="1.0",
+        request_type="generate",
+        metrics=(
+            MetricSpec("chrf", target, {"word_order": 2}),
+            MetricSpec("bleu", target),
+            MetricSpec("bertscore", target),
+        ),
+        description=description,
+        size="24 bundled sentence pairs (FLORES-200: 1,012 devtest sentences)",
+        licence="bundled: written for evalboard; FLORES-200: CC BY-SA 4.0",
+        source="NLLB Team 2022, FLORES-200; dataset openlanguagedata/flores_plus",
+    )
+
+
 GEN_KO = Suite(
     name="gen-ko",
     title_en="Generation (Korean)",
@@ -48,53 +77,25 @@ GEN_KO = Suite(
             licence="bundled: written for evalboard; XL-Sum: CC BY-NC-SA 4.0",
             source="Hasan et al. 2021, XL-Sum (Findings of ACL), dataset csebuetnlp/xlsum (korean)",
         ),
-        BenchmarkSpec(
-            name="ko_en_translation",
-            task="evalboard_gen_ko_translation_ko_en",
-            display_en="Translation ko→en (chrF++)",
-            display_ko="번역 한→영 (chrF++)",
-            num_fewshot=0,
-            primary_metric="chrf++",
+        _translation(
+            "ko",
+            "en",
             language="en+ko",
-            random_baseline=0.0,
-            version="1.0",
-            request_type="generate",
-            metrics=(
-                MetricSpec("chrf", "en", {"word_order": 2}),
-                MetricSpec("bleu", "en"),
-                MetricSpec("bertscore", "en"),
-            ),
+            display_ko="번역 한→영 (chrF++)",
             description=(
                 "Translate a Korean sentence into English; chrF++ (ranked), corpus BLEU with 13a "
                 "tokenization and BERTScore."
             ),
-            size="24 bundled sentence pairs (FLORES-200: 1,012 devtest sentences)",
-            licence="bundled: written for evalboard; FLORES-200: CC BY-SA 4.0",
-            source="NLLB Team 2022, FLORES-200; dataset openlanguagedata/flores_plus",
         ),
-        BenchmarkSpec(
-            name="en_ko_translation",
-            task="evalboard_gen_ko_translation_en_ko",
-            display_en="Translation en→ko (chrF++)",
-            display_ko="번역 영→한 (chrF++)",
-            num_fewshot=0,
-            primary_metric="chrf++",
+        _translation(
+            "en",
+            "ko",
             language="ko",
-            random_baseline=0.0,
-            version="1.0",
-            request_type="generate",
-            metrics=(
-                MetricSpec("chrf", "ko", {"word_order": 2}),
-                MetricSpec("bleu", "ko"),
-                MetricSpec("bertscore", "ko"),
-            ),
+            display_ko="번역 영→한 (chrF++)",
             description=(
                 "Translate an English sentence into Korean; chrF++ (ranked: character n-grams need no Korean "
                 "tokenizer), corpus BLEU on mecab-ko morphemes (ko-mecab) and BERTScore."
             ),
-            size="24 bundled sentence pairs (FLORES-200: 1,012 devtest sentences)",
-            licence="bundled: written for evalboard; FLORES-200: CC BY-SA 4.0",
-            source="NLLB Team 2022, FLORES-200; dataset openlanguagedata/flores_plus",
         ),
     ),
 )
