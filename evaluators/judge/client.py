@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from evaluators.judge.cache import CachedReply, ResponseCache, request_key
@@ -45,6 +45,7 @@ class JudgeEndpoint:
     backoff_max_s: float = 30.0
     price_input_per_mtok: float | None = None  # USD per million prompt tokens
     price_output_per_mtok: float | None = None
+    max_tokens: int | None = None  # caps every request's reply length (part of the cache key)
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
         if self.price_input_per_mtok is None or self.price_output_per_mtok is None:
@@ -154,6 +155,7 @@ class JudgeClient:
     async def judge_many(self, requests: Sequence[JudgeRequest]) -> list[JudgeReply]:
         import openai
 
+        requests = [self._capped(request) for request in requests]
         keys = [request.key(self.endpoint.model) for request in requests]
         cached = await asyncio.to_thread(self.cache.get_many, set(keys)) if self.cache else {}
         replies: list[JudgeReply | None] = [None] * len(requests)
@@ -185,6 +187,14 @@ class JudgeClient:
             replies[index] = by_key[keys[index]]
         self._total_cost()
         return [reply for reply in replies if reply is not None]
+
+    def _capped(self, request: JudgeRequest) -> JudgeRequest:
+        """The request with the endpoint's reply-length cap applied (slow local judges)."""
+        cap = self.endpoint.max_tokens
+        asked = request.params.get("max_tokens")
+        if cap is None or (isinstance(asked, int) and asked <= cap):
+            return request
+        return replace(request, params={**request.params, "max_tokens": cap})
 
     async def _ask(
         self, client: Any, semaphore: asyncio.Semaphore, request: JudgeRequest, key: str

@@ -23,6 +23,7 @@ import numpy as np
 from evaluators.base import CorpusScore, mean_score
 from evaluators.judge import prompt_store
 from evaluators.judge.client import JudgeReply, JudgeRequest
+from evaluators.judge.follow_up import follow_up, verdict_from
 
 VERDICT = re.compile(r"\[\[\s*(A|B|TIE)\s*\]\]", re.IGNORECASE)
 WIN, TIE, LOSS = 1.0, 0.5, 0.0
@@ -88,6 +89,8 @@ class PairwiseResult:
     outcomes: list[float | None] = field(default_factory=list)  # per item; None: unjudged
     length_differences: list[float] = field(default_factory=list)  # model minus reference, chars
     rationales: list[tuple[str, str]] = field(default_factory=list)  # the judge's two replies per item
+    verdicts: list[tuple[str | None, str | None]] = field(default_factory=list)  # model first, model second
+    recovered: int = 0  # verdicts read from a follow-up, not from the first reply
 
     @property
     def unjudged(self) -> int:
@@ -107,18 +110,37 @@ def _text(reply: JudgeReply) -> str:
 
 
 def run_pairwise(
-    client: Any, lang: str, instructions: Sequence[str], outputs: Sequence[str], references: Sequence[str]
+    client: Any,
+    lang: str,
+    instructions: Sequence[str],
+    outputs: Sequence[str],
+    references: Sequence[str],
+    *,
+    use_logprobs: bool = True,
+    ask_again: bool = True,
 ) -> PairwiseResult:
-    """Judge each output against its reference in both orders through a JudgeClient."""
+    """Judge each output against its reference in both orders through a JudgeClient. Replies with
+    no verdict are asked once more for the letter alone (follow_up.py) unless `ask_again` is off."""
     requests = []
     for instruction, output, reference in zip(instructions, outputs, references, strict=True):
         requests.append(build_request(lang, instruction, output, reference))  # model's answer is A
         requests.append(build_request(lang, instruction, reference, output))  # model's answer is B
     replies = client.judge(requests)
+    texts = [_text(reply) for reply in replies]
+    verdicts = [parse_verdict(text) for text in texts]
+    again = [i for i, reply in enumerate(replies) if reply.ok and verdicts[i] is None] if ask_again else []
     result = PairwiseResult(lang, prompt_version(lang))
+    if again:
+        question = prompt_store.load("pairwise")["follow_up"][lang]
+        retried = client.judge(
+            [follow_up(requests[i], texts[i], question, use_logprobs=use_logprobs) for i in again]
+        )
+        for i, reply in zip(again, retried, strict=True):
+            verdicts[i] = verdict_from(reply)[0]
+            result.recovered += verdicts[i] is not None
     for index, (output, reference) in enumerate(zip(outputs, references, strict=True)):
-        first, second = _text(replies[2 * index]), _text(replies[2 * index + 1])
-        result.outcomes.append(outcome(parse_verdict(first), parse_verdict(second)))
+        result.outcomes.append(outcome(verdicts[2 * index], verdicts[2 * index + 1]))
         result.length_differences.append(float(len(output) - len(reference)))
-        result.rationales.append((first, second))
+        result.rationales.append((texts[2 * index], texts[2 * index + 1]))
+        result.verdicts.append((verdicts[2 * index], verdicts[2 * index + 1]))
     return result

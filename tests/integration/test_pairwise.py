@@ -83,3 +83,31 @@ def test_helpers() -> None:
     assert outcome("TIE", "TIE") == 0.5 and outcome(None, "B") is None
     assert length_controlled_win_rate([1.0, 0.0, 0.5], [5, 5, 5]) == pytest.approx(0.5)  # no spread
     assert length_controlled_win_rate([1.0], [3]) is None
+
+
+def test_replies_without_a_verdict_are_asked_again() -> None:
+    """A judge that explains without a verdict is asked for the letter alone; the letter is read
+    from the log-probabilities (the likelier of A and B) or from the text."""
+
+    def judge(body: dict[str, Any]) -> Step:
+        instruction, a, _ = answers_in_order(body)
+        if len(body["messages"]) == 1:
+            return Step(text="Both answers have merits.")
+        assert body["messages"][1]["content"] == "Both answers have merits."
+        if instruction == "logprobs":  # prefers the model's answer in both orders
+            model_first = a.startswith("model")
+            alternatives = {
+                "A": math.log(0.7 if model_first else 0.2),
+                "B": math.log(0.2 if model_first else 0.7),
+            }
+            return Step(text="A" if model_first else "B", top_logprobs=[alternatives])
+        return Step(text="B" if a.startswith("model") else "a tie, I think")  # text only
+
+    with serve_judge(JudgeScript(responder=judge)) as url:
+        result = run_pairwise(
+            client(url), "en", ["logprobs", "text"], ["model 1", "model 2"], ["ref 1", "ref 2"]
+        )
+    assert result.verdicts == [("A", "B"), ("B", None)]
+    assert result.outcomes == [1.0, None]  # "a tie, I think" is not a verdict ("a" is a word)
+    assert result.recovered == 3
+    assert result.rationales[0] == ("Both answers have merits.", "Both answers have merits.")
