@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,8 +18,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-
-from tests.support.ports import free_port
 
 
 @dataclass
@@ -97,25 +94,12 @@ def make_app(script: JudgeScript) -> FastAPI:
 
 @contextmanager
 def serve_judge(script: JudgeScript) -> Iterator[str]:
-    """The server in a thread of this process; yields its base URL (".../v1")."""
-    import uvicorn
+    """The server in a thread of this process (the local judge adapter's own runner); yields its
+    base URL (".../v1")."""
+    from evaluators.judge.local_adapter import serve_in_thread
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(make_app(script), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the scripted judge server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(make_app(script)) as url:
+        yield url
 
 
 def make_fixed_latency_app(delay_s: float, text: str = "[[8]]") -> Any:
