@@ -236,6 +236,14 @@ def eval_command(
         options["data_source"] = data_source
     if no_cache:
         options["response_cache_dir"] = None
+    # No service database here: judge replies are cached in a file beside the response cache.
+    judge_cache = options["response_cache_dir"]
+    if judge_cache:
+        Path(judge_cache).mkdir(parents=True, exist_ok=True)
+    options["judge"].update(
+        cache_url=f"sqlite:///{Path(judge_cache) / 'judge.sqlite'}" if judge_cache else None,
+        cache_create=True,
+    )
     output_dir = artifacts or Path(tempfile.mkdtemp(prefix="evalboard-eval-"))
     started = time.monotonic()
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
@@ -295,6 +303,7 @@ def eval_command(
                     "data_source": m.provenance.get("data_source"),
                     "reproduce": m.provenance.get("reproduce"),
                     "evaluators": m.provenance.get("evaluators"),
+                    "judge": m.provenance.get("judge"),
                 }
                 for m in outcome.metrics
             ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,22 @@ class Settings(BaseSettings):
         None, ge=0, description="USD per million prompt tokens, for the cost recorded with judge results."
     )
     judge_price_output_per_mtok: float | None = Field(None, ge=0)
+    judge_max_tokens: int | None = Field(
+        None,
+        gt=0,
+        description="Cap on every judge reply's length (slow local judges); empty: the prompts' own.",
+    )
+    judge_local_model: str = Field(
+        "bundled:smollm2-135m-instruct",
+        description="The judge when no judge endpoint is set: a bundled model behind the local adapter.",
+    )
+    judge_korean_penalty: bool = Field(
+        True, description="Answers to Korean MT-Bench questions that are not in Korean get the lowest rating."
+    )
+    judge_logprobs: bool = Field(
+        True,
+        description="Ask the judge for log-probabilities (G-Eval, follow-ups); off where unsupported.",
+    )
     score_max_pairs: int = Field(
         5000, gt=0, description="Most prediction/reference pairs one POST /api/v1/score may send (413 over)."
     )
@@ -160,12 +177,27 @@ class Settings(BaseSettings):
             "datasets_dir": str(self.resolved_datasets_dir),
             "response_cache_dir": str(cache) if cache else None,
             "metric_options": {"bertscore": self.bertscore_options},
+            "judge": self.judge_options,
             "openai": {
                 "api_key": self.openai_api_key,  # crosses to the job child in memory, never recorded
                 "num_concurrent": self.openai_concurrency,
                 "max_retries": self.openai_max_retries,
                 "timeout": int(self.openai_timeout_seconds),
             },
+        }
+
+    @property
+    def judge_options(self) -> dict[str, Any]:
+        """The judge part of harness_kwargs (plain JSON; the key crosses to the job child in memory
+        and is never recorded: results keep the endpoint's URL and model only)."""
+        endpoint = self.judge_endpoint()
+        return {
+            "endpoint": None if endpoint is None else asdict(endpoint),
+            "cache_url": self.resolved_database_url,
+            "korean_penalty": self.judge_korean_penalty,
+            "logprobs": self.judge_logprobs,
+            "local_model": self.judge_local_model,
+            "max_tokens": self.judge_max_tokens,
         }
 
     def judge_endpoint(self) -> Any:
@@ -184,6 +216,7 @@ class Settings(BaseSettings):
             timeout_s=self.judge_timeout_seconds,
             price_input_per_mtok=self.judge_price_input_per_mtok,
             price_output_per_mtok=self.judge_price_output_per_mtok,
+            max_tokens=self.judge_max_tokens,
         )
 
     @property

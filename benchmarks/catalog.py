@@ -14,6 +14,7 @@ from pathlib import Path
 from benchmarks.private import private_suite
 from benchmarks.spec import BenchmarkSpec, Suite
 from benchmarks.suites.generation import GEN_KO
+from benchmarks.suites.judge import JUDGE_EN, JUDGE_KO
 from benchmarks.suites.kobench import KOBENCH_SUITE
 from benchmarks.suites.open_llm import OPEN_LLM_V1, OPEN_LLM_V2
 from benchmarks.suites.smoke import SMOKE
@@ -40,7 +41,8 @@ def needs_builtin_tasks(tasks: Iterable[str]) -> bool:
 
 
 SUITES: dict[str, Suite] = {
-    suite.name: suite for suite in (SMOKE, OPEN_LLM_V1, OPEN_LLM_V2, KOBENCH_SUITE, GEN_KO)
+    suite.name: suite
+    for suite in (SMOKE, OPEN_LLM_V1, OPEN_LLM_V2, KOBENCH_SUITE, GEN_KO, JUDGE_KO, JUDGE_EN)
 }
 __all__ = ["SMOKE", "SUITES", "BenchmarkSpec", "Suite", "all_suites", "get_suite"]
 

@@ -25,6 +25,7 @@ from benchmarks.catalog import TASKS_DIR, needs_builtin_tasks
 from benchmarks.datasources import needs_network, plan_sources, request_label
 from benchmarks.environment import nltk_punkt_source, prepare_environment
 from benchmarks.generation_scoring import score_commands, score_generations
+from benchmarks.judged import JudgeSetup, run_judged_benchmarks
 from benchmarks.lm_eval_link import ensure_link
 from benchmarks.progress import watch_bars
 from benchmarks.reproduce import SEEDS, reproduce_command
@@ -183,13 +184,15 @@ def run_suite(
     max_gen_toks: int | None = None,
     tasks_dir: Path = TASKS_DIR,
     metric_options: dict[str, dict[str, Any]] | None = None,
+    judge: JudgeSetup | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> SuiteOutcome:
     """Evaluate `target` on `suite`. `response_cache_dir` None turns the response cache off;
     `tasks_dir` is where the suite's task YAMLs live (private suites keep theirs on the server).
     `max_gen_toks` caps generation length for quick checks (recorded; it changes the numbers).
     `metric_options` adds worker settings per evaluator of generation benchmarks:
-    {"bertscore": {"model": "auto"}}."""
+    {"bertscore": {"model": "auto"}}. `judge` is the LLM judge of judged benchmarks (judge-ko,
+    judge-en); None: the bundled model behind the local adapter."""
     datasets_dir = datasets_dir or cache_dir.parent / "datasets"
     sources = plan_sources(suite, data_source, datasets_dir=datasets_dir)
     prepare_environment(datasets_dir, offline=not needs_network(sources, suite, datasets_dir))
@@ -204,7 +207,8 @@ def run_suite(
     report = on_progress or (lambda _fraction, _task: None)
     output_dir.mkdir(parents=True, exist_ok=True)
     planned = plan_benchmarks(suite, backend, sources)
-    hub_tasks = [item.task for item in planned if item.data_source == "hub"]
+    judged = [item for item in planned if item.spec.judge is not None]  # answered here, not by lm-eval
+    hub_tasks = [item.task for item in planned if item.data_source == "hub" and item not in judged]
     builtin = needs_builtin_tasks(hub_tasks) if tasks_dir == TASKS_DIR else bool(hub_tasks)
     task_manager = TaskManager(include_path=str(tasks_dir), include_defaults=builtin)
 
@@ -213,21 +217,25 @@ def run_suite(
     outcome = SuiteOutcome(suite=suite.name, model_args={}, data_source=request_label(sources))
     merged: dict[str, Any] = {"results": {}, "versions": {}, "n-shot": {}, "configs": {}, "n-samples": {}}
     samples_path = output_dir / "samples.jsonl"
-    groups = call_groups(planned)
+    groups = call_groups([item for item in planned if item not in judged])
+
+    def model_for(name: str) -> LoadedModel:
+        if name not in models:
+            models[name] = load_model(
+                target,
+                backend=name,
+                cache_dir=cache_dir,
+                device=device,
+                batch_size=batch_size,
+                vllm_options=vllm_options,
+                openai_options=openai_options,
+                deferred=response_cache_dir is not None,
+            )
+        return models[name]
+
     with samples_path.open("w", encoding="utf-8") as samples_file:
         for index, group in enumerate(groups):
-            if group.backend not in models:
-                models[group.backend] = load_model(
-                    target,
-                    backend=group.backend,
-                    cache_dir=cache_dir,
-                    device=device,
-                    batch_size=batch_size,
-                    vllm_options=vllm_options,
-                    openai_options=openai_options,
-                    deferred=response_cache_dir is not None,
-                )
-            loaded = models[group.backend]
+            loaded = model_for(group.backend)
             args = loaded.args
             outcome.model_args = outcome.model_args or args
             identity = model_identity(loaded.commit, loaded.backend, args, target.use_chat_template)
@@ -321,6 +329,13 @@ def run_suite(
                 outcome.metrics.extend(metric_rows(spec, item.task, results, samples, provenance))
             if calls is not None:
                 outcome.model_calls = (outcome.model_calls or 0) + calls
+        if judged:
+            run_judged_benchmarks(
+                judged, model_for, judge or JudgeSetup(), target=target, cache_dir=cache_dir,
+                response_cache_dir=response_cache_dir, limit=limit, max_gen_toks=max_gen_toks,
+                outcome=outcome, samples_file=samples_file, report=report,
+                done=len(groups) / (len(groups) + 1),
+            )  # fmt: skip
     report(1.0, None)
     outcome.model_loaded = all(getattr(m.lm, "loaded", True) for m in models.values())
     results_path = output_dir / "results.json"

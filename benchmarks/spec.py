@@ -24,6 +24,18 @@ class MetricSpec:
 
 
 @dataclass(frozen=True)
+class JudgeSpec:
+    """A benchmark graded by an LLM judge (benchmarks/judged.py): the model answers the bundled
+    items through the backend layer, then `method` grades them: "single" (MT-Bench-style rating
+    of each turn) or "pairwise" (AlpacaEval-style, against the items' reference outputs)."""
+
+    method: str
+    lang: str  # the prompts' language (and the Korean penalty's trigger)
+    bundle: str  # benchmarks/data/bundled/<bundle>/test.jsonl
+    max_gen_toks: int = 512  # answer length per turn
+
+
+@dataclass(frozen=True)
 class BenchmarkSpec:
     name: str  # our stable id: result rows and the board key on it
     task: str  # lm-eval task or group run on the real (hub) dataset
@@ -50,6 +62,7 @@ class BenchmarkSpec:
     # Generation benchmarks scored by evalboard's evaluators from the logged generations (the
     # primary metric is one of theirs: "rougeL", "chrf++"); empty: lm-eval's metrics are the scores.
     metrics: tuple[MetricSpec, ...] = ()
+    judge: JudgeSpec | None = None  # an LLM-judged benchmark: no lm-eval task behind `task`
 
     @property
     def hub_dataset_labels(self) -> list[str]:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.db import session_scope, utcnow
+from app.db import engine_for, session_scope, utcnow
 from app.tables import JudgeResponse
 from evaluators.judge.cache import CachedReply
 
@@ -18,8 +18,12 @@ LOOKUP_BATCH = 500  # keys per IN (...) query
 
 
 class DatabaseJudgeCache:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, create_table: bool = False) -> None:
+        """`create_table`: for a cache-only SQLite file (`evalboard eval` has no service database);
+        the service's own database gets the table from its migration."""
         self.database_url = database_url
+        if create_table:
+            JudgeResponse.metadata.create_all(engine_for(database_url), tables=[JudgeResponse.__table__])  # type: ignore[list-item]
 
     def get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = sorted(set(keys))

@@ -39,6 +39,7 @@ class SampleView:
     target: str
     metrics: dict[str, str]
     correct: bool | None  # from a 0/1 metric; None when the metrics are not right/wrong
+    judge: str = ""  # an LLM-judged item's rationale (benchmarks/judged.py), as the judge wrote it
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def describe(record: dict[str, Any]) -> SampleView:
         target=target_text,
         metrics=metrics,
         correct=correct,
+        judge=_text(record.get("judge_rationale")),
     )
 
 

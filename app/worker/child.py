@@ -44,13 +44,36 @@ def harness_arguments(options: dict[str, Any]) -> dict[str, Any]:
     vllm = options.pop("vllm", {})
     datasets_dir = options.pop("datasets_dir")
     openai = options.pop("openai", None)
+    judge = options.pop("judge", None)
     return {
         **options,
+        "judge": judge_setup(judge) if judge else None,
         "vllm_options": make_options(**vllm),
         "datasets_dir": Path(datasets_dir),
         "response_cache_dir": Path(response_cache) if response_cache else None,
         "openai_options": openai,
     }
+
+
+def judge_setup(options: dict[str, Any]) -> Any:
+    """Settings.judge_options -> benchmarks.judged.JudgeSetup, with the judge cache in the database
+    (or, with cache_url None, no cache)."""
+    from app.judging.cache_store import DatabaseJudgeCache
+    from benchmarks.judged import JudgeSetup
+    from evaluators.judge.client import JudgeEndpoint
+
+    endpoint = options.get("endpoint")
+    cache_url = options.get("cache_url")
+    return JudgeSetup(
+        endpoint=JudgeEndpoint(**endpoint) if endpoint else None,
+        cache=DatabaseJudgeCache(cache_url, create_table=bool(options.get("cache_create")))
+        if cache_url
+        else None,
+        penalize_non_korean=bool(options.get("korean_penalty", True)),
+        use_logprobs=bool(options.get("logprobs", True)),
+        local_model=str(options.get("local_model") or "bundled:smollm2-135m-instruct"),
+        max_tokens=options.get("max_tokens"),
+    )
 
 
 def suite_tasks_dir(suite: Any, private_dir: Path) -> Path:

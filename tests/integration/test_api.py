@@ -15,6 +15,7 @@ from app.db import session_scope
 from app.main import create_app
 from app.runs import service as runs
 from app.tables import EvalRequest, Job, LlmModel, RequestStatus
+from benchmarks.catalog import SUITES
 from tests.unit.test_references import write_safetensors
 
 BUNDLED = "bundled:smollm2-135m-instruct"
@@ -82,7 +83,8 @@ def test_resubmitting_after_the_run_ended_creates_a_new_request(
         ({"model": "/no/such/folder"}, 422, "does not exist"),
         ({"model": "not a hub id"}, 422, "org/name or org/name@revision"),
         ({"model": "org/name"}, 422, "offline"),
-        ({"suites": ["nope"]}, 422, "unknown suite 'nope'; known suites: gen-ko, kobench, open-llm-v1"),
+        # every built-in suite is listed, so the user sees what to choose instead
+        ({"suites": ["nope"]}, 422, f"unknown suite 'nope'; known suites: {', '.join(sorted(SUITES))}"),
         ({"suites": []}, 422, "suites:"),
         ({"precision": "int3"}, 422, "precision: Input should be"),
         ({"weight_type": "adapter"}, 422, "needs base_model"),

@@ -121,3 +121,34 @@ def test_the_judge_comes_from_server_settings_only(tmp_path: object, sqlite_url:
         3,
     )
     assert judge.cost(1_000_000, 500_000) == pytest.approx(2.0)
+
+
+def test_the_job_child_gets_the_judge_and_its_database_cache(tmp_path: object, database_url: str) -> None:
+    """Settings.harness_kwargs crosses to the job child as JSON; harness_arguments turns its judge
+    part into a JudgeSetup whose cache is the service database and whose endpoint is the setting's."""
+    import json
+    from pathlib import Path
+
+    from app.judging.cache_store import DatabaseJudgeCache
+    from app.worker.child import harness_arguments
+    from benchmarks.judged import JudgeSetup
+    from tests.conftest import make_settings
+
+    home = Path(str(tmp_path))
+    embedded = harness_arguments(json.loads(json.dumps(make_settings(home, database_url).harness_kwargs)))
+    setup = embedded["judge"]
+    assert isinstance(setup, JudgeSetup) and setup.endpoint is None  # the bundled judge, locally
+    assert setup.local_model == "bundled:smollm2-135m-instruct" and setup.penalize_non_korean
+    assert isinstance(setup.cache, DatabaseJudgeCache) and setup.cache.database_url == database_url
+
+    settings = make_settings(
+        home, database_url, judge_base_url="http://127.0.0.1:9/v1", judge_model="m", judge_api_key="secret",
+        judge_korean_penalty=False, judge_max_tokens=100,
+    )  # fmt: skip
+    configured = harness_arguments(json.loads(json.dumps(settings.harness_kwargs)))["judge"]
+    assert (configured.endpoint.base_url, configured.endpoint.api_key, configured.endpoint.max_tokens) == (
+        "http://127.0.0.1:9/v1",
+        "secret",
+        100,
+    )
+    assert configured.penalize_non_korean is False

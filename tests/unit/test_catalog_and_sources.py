@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.bundled_data import bundle_dir, read_jsonl, split_sizes
 from benchmarks.catalog import SUITES, local_task_names
 from benchmarks.datasources import DataSourceError, plan_sources, record_pulled, request_label
 from benchmarks.suites.kobench import KOBENCH_SUITE
@@ -47,6 +48,9 @@ def test_every_benchmark_is_documented_and_runs_offline(suite: str) -> None:
     for spec in SUITES[suite].benchmarks:
         documented = spec.description and spec.size and spec.licence and spec.source
         assert documented or suite == "smoke", spec.name
+        if spec.judge is not None:  # answered and judged by evalboard: its items, no lm-eval task
+            assert split_sizes(spec.judge.bundle)["test"] >= 20 and not spec.has_hub_data, spec.name
+            continue
         assert spec.task_for("bundled") in local, f"{spec.name}: no bundled task"
         assert spec.has_hub_data == (spec.task not in local), f"{spec.name}: hub data and task disagree"
         assert 0.0 <= spec.random_baseline < 1.0
@@ -119,3 +123,32 @@ def test_hub_data_that_cannot_be_had_fails_the_run_for_good_saying_what_to_do(
     for spec in OPEN_LLM_V1.benchmarks:
         record_pulled(tmp_path, spec.task, [])
     assert not needs_network(plan, OPEN_LLM_V1, tmp_path, hub_online=lambda: False)  # all saved
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_judge_question_sets_follow_mt_bench_and_alpaca_eval_schemas(lang: str) -> None:
+    """24 two-turn questions, 3 per MT-Bench category, references exactly where grading is
+    reference-guided; 24 instructions with reference outputs of varied length (the length-controlled
+    win rate needs a spread)."""
+    from evaluators.judge.single import REFERENCE_CATEGORIES, Question, not_korean
+
+    questions = [
+        Question.from_record(r) for r in read_jsonl(bundle_dir(f"judge_{lang}_mt_bench") / "test.jsonl")
+    ]
+    categories = [q.category for q in questions]
+    assert len(questions) == 24 and len(set(q.id for q in questions)) == 24
+    assert {c: categories.count(c) for c in set(categories)} == {
+        c: 3
+        for c in ("writing", "roleplay", "reasoning", "math", "coding", "extraction", "stem", "humanities")
+    }
+    for question in questions:
+        assert len(question.turns) == 2 and all(t.strip() for t in question.turns)
+        assert question.reference_guided == (question.category in REFERENCE_CATEGORIES), question.id
+        assert bool(question.references) == (question.category in REFERENCE_CATEGORIES), question.id
+        if lang == "ko":
+            assert not not_korean(question.turns[0]), question.id
+    pairs = read_jsonl(bundle_dir(f"judge_{lang}_pairwise") / "test.jsonl")
+    assert len(pairs) == 24 and len({p["id"] for p in pairs}) == 24
+    assert all(p["instruction"].strip() and p["output"].strip() and p["generator"] for p in pairs)
+    lengths = sorted(len(p["output"]) for p in pairs)
+    assert lengths[-1] > 3 * lengths[0]

@@ -29,6 +29,26 @@ def test_a_multiple_choice_sample_reads_as_prompt_chosen_answer_and_target() -> 
     assert view.metrics == {"acc": "0", "acc_norm": "1"} and view.correct is False
 
 
+def test_a_judged_sample_shows_the_judges_rationale_and_is_not_right_or_wrong() -> None:
+    """A pairwise item's outcome is 1.0 for a win: a graded score, not "correct"."""
+    view = describe(
+        {
+            "benchmark": "ko_alpaca_eval",
+            "doc_id": 3,
+            "target": "reference answer",
+            "arguments": [["<|im_start|>user\n설명해 주세요<|im_end|>", {"max_gen_toks": 512}]],
+            "filtered_resps": ["model answer"],
+            "metrics": ["outcome"],
+            "outcome": 1.0,
+            "scored_by": "evalboard-judge",
+            "judge_rationale": "[model's answer as A] verdict A\nClearer.\n\n[model's answer as B] verdict B",
+        }
+    )
+    assert view.correct is None and view.metrics == {"outcome": "1"}
+    assert view.judge.startswith("[model's answer as A] verdict A") and view.response == "model answer"
+    assert describe({"benchmark": "gsm8k", "filtered_resps": ["4"]}).judge == ""
+
+
 def test_a_generation_sample_and_the_newer_argument_layout() -> None:
     view = describe(
         {
