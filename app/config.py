@@ -129,6 +129,13 @@ class Settings(BaseSettings):
         5000, gt=0, description="Most prediction/reference pairs one POST /api/v1/score may send (413 over)."
     )
     hub_timeout_seconds: float = Field(5.0, gt=0)
+    finetune_max_upload_bytes: int = Field(
+        20_000_000, gt=0, description="Largest fine-tune dataset upload; larger ones get 413."
+    )
+    finetune_max_examples: int = Field(100_000, gt=0, description="Most examples in one fine-tune dataset.")
+    finetune_max_steps: int = Field(
+        100_000, gt=0, description="Most optimizer steps one fine-tune may ask for (epochs count too)."
+    )
     max_model_params_b: float = Field(
         80.0, gt=0, description="Submissions larger than this (billions of parameters) are refused."
     )

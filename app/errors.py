@@ -31,6 +31,10 @@ class Conflict(AppError):
     status_code = 409
 
 
+class PayloadTooLarge(AppError):
+    status_code = 413
+
+
 def describe_validation_errors(errors: Sequence[Any]) -> str:
     """Pydantic's error list as one sentence per field: 'precision: Input should be ...'."""
     parts = []

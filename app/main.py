@@ -14,6 +14,7 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.db import engine_for
 from app.errors import AppError, describe_validation_errors
+from app.finetune.router import router as finetune_router
 from app.leaderboard.cache import ViewCache
 from app.leaderboard.router import router as leaderboard_router
 from app.runs.router import queue_router
@@ -76,6 +77,7 @@ def create_app(
     app.include_router(queue_router)
     app.include_router(leaderboard_router)
     app.include_router(scoring_router)
+    app.include_router(finetune_router)
     app.include_router(web_router)
     app.include_router(pages_router)
     return app

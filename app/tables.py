@@ -44,6 +44,18 @@ class JobStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class FineTuneStatus(enum.StrEnum):
+    QUEUED = "queued"
+    TRAINING = "training"
+    EVALUATING = "evaluating"  # the adapter is saved; the same process evaluates it
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_FINETUNE_STATUSES = (FineTuneStatus.QUEUED, FineTuneStatus.TRAINING, FineTuneStatus.EVALUATING)
+
+
 class LlmModel(Base):
     """A language model under test (named LlmModel so it never reads as an ORM 'model')."""
 
@@ -224,3 +236,40 @@ class JudgeResponse(Base):
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FineTune(Base):
+    """A LoRA fine-tune job: its inputs, its live progress and what it produced. The tuned model
+    (tuned_model_id) is an ordinary model row (weight_type adapter) whose lineage leads back here."""
+
+    __tablename__ = "finetune"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base_model_id: Mapped[int] = mapped_column(ForeignKey("model.id", ondelete="CASCADE"), index=True)
+    base_reference: Mapped[str] = mapped_column(String(512))
+    dataset_name: Mapped[str] = mapped_column(String(512))  # the upload's file name, or hub:ORG/NAME
+    dataset_path: Mapped[str | None] = mapped_column(String(1024))  # the server's copy of an upload
+    dataset_sha256: Mapped[str | None] = mapped_column(String(64))
+    examples: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # LoRA and training settings
+    suites: Mapped[list[str]] = mapped_column(JSON, default=list)  # evaluated when training ends
+    status: Mapped[str] = mapped_column(String(16), default=FineTuneStatus.QUEUED, index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"), index=True)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    total_steps: Mapped[int | None] = mapped_column(Integer)
+    losses: Mapped[list[list[float]]] = mapped_column(JSON, default=list)  # [[step, loss], ...]
+    eta_seconds: Mapped[float | None] = mapped_column(Float)
+    tokens_per_second: Mapped[float | None] = mapped_column(Float)
+    # {"ngram": 13, "items_checked": n, "overlaps": [{benchmark, item, line, ngram}, ...]}
+    contamination: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    adapter_path: Mapped[str | None] = mapped_column(String(1024))
+    tuned_model_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model.id", ondelete="SET NULL"), index=True
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    log_tail: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)

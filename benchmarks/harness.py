@@ -186,13 +186,15 @@ def run_suite(
     metric_options: dict[str, dict[str, Any]] | None = None,
     judge: JudgeSetup | None = None,
     on_progress: ProgressCallback | None = None,
+    preloaded: LoadedModel | None = None,
 ) -> SuiteOutcome:
     """Evaluate `target` on `suite`. `response_cache_dir` None turns the response cache off;
     `tasks_dir` is where the suite's task YAMLs live (private suites keep theirs on the server).
     `max_gen_toks` caps generation length for quick checks (recorded; it changes the numbers).
     `metric_options` adds worker settings per evaluator of generation benchmarks:
     {"bertscore": {"model": "auto"}}. `judge` is the LLM judge of judged benchmarks (judge-ko,
-    judge-en); None: the bundled model behind the local adapter."""
+    judge-en); None: the bundled model behind the local adapter. `preloaded` is a model already in
+    memory (a fine-tune's PeftModel) used for its backend instead of loading the target."""
     datasets_dir = datasets_dir or cache_dir.parent / "datasets"
     sources = plan_sources(suite, data_source, datasets_dir=datasets_dir)
     prepare_environment(datasets_dir, offline=not needs_network(sources, suite, datasets_dir))
@@ -213,7 +215,7 @@ def run_suite(
     task_manager = TaskManager(include_path=str(tasks_dir), include_defaults=builtin)
 
     report(0.0, "loading model")
-    models: dict[str, LoadedModel] = {}
+    models: dict[str, LoadedModel] = {preloaded.backend: preloaded} if preloaded else {}
     outcome = SuiteOutcome(suite=suite.name, model_args={}, data_source=request_label(sources))
     merged: dict[str, Any] = {"results": {}, "versions": {}, "n-shot": {}, "configs": {}, "n-samples": {}}
     samples_path = output_dir / "samples.jsonl"

@@ -123,9 +123,14 @@ def main(spec: dict[str, Any], attempt_dir_name: str) -> None:
     from benchmarks.target import ModelLoadError, PermanentRunError
 
     try:
-        if spec["kind"] != "eval":
+        if spec["kind"] == "finetune":
+            from app.worker.finetune_child import run_finetune
+
+            result = run_finetune(spec, attempt_dir)
+        elif spec["kind"] == "eval":
+            result = run_eval(spec, attempt_dir)
+        else:
             raise ModelLoadError(f"this worker cannot run jobs of kind {spec['kind']!r}")
-        result = run_eval(spec, attempt_dir)
     except PermanentRunError as exc:
         traceback.print_exc()
         files.write_json_atomic(attempt_dir / files.ERROR, {"error": str(exc), "permanent": True})

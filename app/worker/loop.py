@@ -28,7 +28,7 @@ from app.queue import jobs
 from app.queue.wakeup import waiter_for
 from app.runs import service as runs
 from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, JobStatus, LlmModel
-from app.worker import child, files
+from app.worker import child, files, finetune_jobs
 
 log = logging.getLogger("evalboard.worker")
 SIGNAL_NAMES = {-s.value: s.name for s in signal.Signals}
@@ -103,7 +103,9 @@ class Worker:
                 session, self.settings.worker_lease_seconds, self.settings.job_retry_backoff_seconds
             )
             for job in reaped:
-                if job.request_id is not None:
+                if job.request_id is None:
+                    finetune_jobs.reaped(session, self.settings, job.id, job.reason, job.requeued)
+                else:
                     runs.mark_failed_or_pending(
                         session, job.request_id, error=job.reason, log_tail=None, final=not job.requeued
                     )
@@ -113,6 +115,8 @@ class Worker:
     # --- one job ---------------------------------------------------------------------------------
 
     def _job_spec(self, session: Session, job: jobs.ClaimedJob) -> dict[str, Any] | None:
+        if job.kind == "finetune":
+            return finetune_jobs.job_spec(session, self.settings, job)
         request = session.get(EvalRequest, job.request_id) if job.request_id else None
         if request is None or request.status not in ACTIVE_REQUEST_STATUSES:
             return None
@@ -144,10 +148,13 @@ class Worker:
             if spec is None:  # request cancelled or gone since the job was queued
                 jobs.complete(session, job, self.worker_id)
                 return AttemptResult("cancelled", "request no longer active")
-            runs.mark_running(session, job.request_id or 0, self.worker_id, job.attempt)
-        attempt_dir = (
-            self.settings.resolved_artifacts_dir / "requests" / str(job.request_id) / f"attempt-{job.attempt}"
-        )
+            if job.kind == "finetune":
+                finetune_jobs.mark_running(session, job, self.worker_id)
+                folder = Path(spec["output_dir"])
+            else:
+                runs.mark_running(session, job.request_id or 0, self.worker_id, job.attempt)
+                folder = self.settings.resolved_artifacts_dir / "requests" / str(job.request_id)
+        attempt_dir = folder / f"attempt-{job.attempt}"
         if attempt_dir.exists():  # a released attempt reuses its number: start from a clean folder
             shutil.rmtree(attempt_dir)
         attempt_dir.mkdir(parents=True)
@@ -191,13 +198,16 @@ class Worker:
             with session_scope(self.url) as session:
                 status = jobs.heartbeat(session, job, self.worker_id)
                 progress = files.read_json(attempt_dir / files.PROGRESS) or {}
-                runs.record_progress(
-                    session,
-                    request_id,
-                    progress=progress.get("progress"),
-                    current_task=progress.get("task"),
-                    log_tail=self._tail(attempt_dir),
-                )
+                if job.kind == "finetune":
+                    finetune_jobs.record_progress(session, job, progress, self._tail(attempt_dir))
+                else:
+                    runs.record_progress(
+                        session,
+                        request_id,
+                        progress=progress.get("progress"),
+                        current_task=progress.get("task"),
+                        log_tail=self._tail(attempt_dir),
+                    )
             if status != JobStatus.RUNNING:
                 self._kill(process)
                 if status == JobStatus.CANCELLED:
@@ -208,9 +218,14 @@ class Worker:
             ):
                 self._kill(process)
                 with session_scope(self.url) as session:
-                    if jobs.release(
+                    released = jobs.release(
                         session, job, self.worker_id, f"released by {self.worker_id} on shutdown"
-                    ):
+                    )
+                    if released and job.kind == "finetune":
+                        finetune_jobs.settle_failed(
+                            session, self.settings, job, "worker shut down; queued again", "", final=False
+                        )
+                    elif released:
                         runs.mark_failed_or_pending(
                             session,
                             request_id,
@@ -230,6 +245,12 @@ class Worker:
                 if not jobs.complete(session, job, self.worker_id):
                     session.rollback()  # someone else owns this job now: keep nothing
                     return AttemptResult("lost", "lease lost before commit; results discarded")
+                if job.kind == "finetune":
+                    outcome["progress"] = files.read_json(attempt_dir / files.PROGRESS)
+                    detail = finetune_jobs.settle_finished(
+                        session, self.settings, job, outcome, attempt_dir, tail
+                    )
+                    return AttemptResult("finished", detail)
                 rows = outcome["metrics"]  # MetricValue fields, which are the result columns
                 runs.mark_finished(
                     session,
@@ -251,6 +272,8 @@ class Worker:
                 error = f"evaluation process was killed by {name}{hint}"
             else:
                 error = f"evaluation process exited with code {exitcode} and left no result"
+            if job.kind == "finetune":
+                return self._settle_failed_finetune(session, job, error, permanent, tail)
             new_status = jobs.fail(
                 session,
                 job,
@@ -266,6 +289,26 @@ class Worker:
                 error = f"attempt {job.attempt} of {job.max_attempts} failed, will retry: {error}"
             runs.mark_failed_or_pending(session, request_id, error=error, log_tail=tail, final=final)
             return AttemptResult("failed", error)
+
+    def _settle_failed_finetune(
+        self, session: Session, job: jobs.ClaimedJob, error: str, permanent: bool, tail: str
+    ) -> AttemptResult:
+        final = permanent or job.attempt >= job.max_attempts
+        if finetune_jobs.settle_failed(session, self.settings, job, error, tail, final=final):
+            jobs.complete(session, job, self.worker_id)  # trained: its evaluations went to the queue
+            return AttemptResult("failed", f"evaluation moved to the queue: {error}")
+        new_status = jobs.fail(
+            session,
+            job,
+            self.worker_id,
+            error,
+            retry=not permanent,
+            backoff_seconds=self.settings.job_retry_backoff_seconds,
+        )
+        if new_status is None:
+            session.rollback()
+            return AttemptResult("lost", "lease lost before recording the failure")
+        return AttemptResult("failed", error)
 
     @staticmethod
     def _kill(process: Any) -> None:
