@@ -260,6 +260,9 @@ class FineTune(Base):
     losses: Mapped[list[list[float]]] = mapped_column(JSON, default=list)  # [[step, loss], ...]
     eta_seconds: Mapped[float | None] = mapped_column(Float)
     tokens_per_second: Mapped[float | None] = mapped_column(Float)
+    # When training ends: loss before/after on the training rows, tokens, seconds, the hand-off time
+    # from the last optimizer step to the recorded evaluation, and whether it ran in memory.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # {"ngram": 13, "items_checked": n, "overlaps": [{benchmark, item, line, ngram}, ...]}
     contamination: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     adapter_path: Mapped[str | None] = mapped_column(String(1024))

@@ -53,6 +53,7 @@ class FinetuneOut(BaseModel):
     losses: list[list[float]]
     eta_seconds: float | None
     tokens_per_second: float | None
+    summary: dict[str, Any] | None
     contamination: dict[str, Any] | None
     adapter_path: str | None
     tuned_model_id: int | None

@@ -21,6 +21,17 @@ class Score(BaseModel):
     raw_stderr: float | None = None
 
 
+class RowLineage(BaseModel):
+    """Adapters and deltas: what they were built on, and how they compare with it."""
+
+    base_model: str
+    base_model_id: int | None = Field(description="The base's row on this board; None: not evaluated here")
+    base_name: str | None
+    finetune_id: int | None = Field(description="The fine-tune job that trained it, if it was trained here")
+    delta_average: float | None = Field(description="Average minus the base's average on this board")
+    delta: dict[str, float] = Field(description="Per benchmark: this model's score minus the base's")
+
+
 class LeaderboardRow(BaseModel):
     rank: int = Field(description="Position on the whole board (by average), the same in every filtered view")
     model_id: int
@@ -40,6 +51,7 @@ class LeaderboardRow(BaseModel):
     scores: dict[str, Score]
     submitted_at: datetime
     evaluated_at: datetime | None
+    lineage: RowLineage | None = None
 
 
 class BenchmarkColumn(BaseModel):

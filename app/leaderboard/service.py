@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
+from app.leaderboard import lineage
 from app.leaderboard import query as board_query
 from app.leaderboard.query import BoardQuery
 from app.leaderboard.schemas import BenchmarkColumn, LeaderboardPage, LeaderboardRow, Score
@@ -124,6 +125,7 @@ def _page(session: Session, query: BoardQuery, suite: Suite) -> tuple[list[Leade
     )
     found = session.execute(board_query.ordered(statement, query, suite).limit(query.limit + 1)).all()
     rows = [_row(entry) for entry, _ in found[: query.limit]]
+    lineage.attach(session, rows, query.suite, query.data)
     next_after = None
     if len(found) > query.limit:
         last_entry, last_key = found[query.limit - 1]

@@ -22,7 +22,7 @@ from app.leaderboard.entries import DATA_BOARDS, board_of
 from app.leaderboard.export import spreadsheet_safe
 from app.submissions.schemas import ModelOut
 from app.submissions.service import get_model
-from app.tables import EvalRequest, LlmModel, RequestStatus, Result
+from app.tables import EvalRequest, FineTune, LlmModel, RequestStatus, Result
 from benchmarks.catalog import all_suites
 from benchmarks.spec import BenchmarkSpec, Suite
 
@@ -143,11 +143,11 @@ def model_facts(session: Session, model_id: int) -> ModelOut:
 
 
 def fine_tune_origin(session: Session, model_id: int) -> FineTuneOrigin | None:
-    """Hook for the fine-tune job that trained this model. The fine-tune slice (app/finetune) and
-    its record of which job created which model do not exist yet, so there is nothing to link:
-    until then the lineage shows base_model and the adapter weight type, which the job records."""
-    del session, model_id
-    return None
+    """The fine-tune job that trained this model (its tuned_model_id), if one on this server did."""
+    row = session.execute(
+        select(FineTune.id, FineTune.status).where(FineTune.tuned_model_id == model_id).limit(1)
+    ).first()
+    return FineTuneOrigin(job_id=row.id, status=row.status) if row else None
 
 
 def lineage(session: Session, model: ModelOut) -> Lineage:

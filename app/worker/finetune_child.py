@@ -94,7 +94,7 @@ def check_contamination(spec: dict[str, Any], examples: list[Example]) -> dict[s
             )
         )
     overlaps = find_overlaps(((e.line, e.text()) for e in examples), items)
-    return report(overlaps, len(items), names)
+    return report(overlaps, len({(i.benchmark, i.task, i.item) for i in items}), names)
 
 
 def contamination_flag(contamination: dict[str, Any]) -> list[str]:
@@ -197,7 +197,7 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
     from benchmarks.catalog import get_suite
     from benchmarks.finetune.params import TrainingParams
     from benchmarks.finetune.pipeline import in_memory_lm, prepare
-    from benchmarks.finetune.train import StepReport, save_adapter, train
+    from benchmarks.finetune.train import StepReport, mean_loss, save_adapter, train
     from benchmarks.harness import run_suite
 
     recorder = recorder or DatabaseRecorder(spec, attempt_dir)
@@ -257,12 +257,14 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
             )
 
     adapter_dir = Path(spec["output_dir"]) / "adapter"
+    pad_id = prepared.tokenizer.pad_token_id
+    loss_before = mean_loss(prepared.model, data.rows, params.batch_size, pad_id)
     stop.training = True
     trained = train(
         prepared.model,
         data.rows,
         params,
-        pad_id=prepared.tokenizer.pad_token_id,
+        pad_id=pad_id,
         on_step=on_step,
         should_stop=lambda: stop.requested,
         checkpoint=lambda model, step: save_adapter(model, prepared.tokenizer, adapter_dir),
@@ -271,6 +273,7 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
     save_adapter(prepared.model, prepared.tokenizer, adapter_dir)
     stop.training = False
     summary = {
+        "loss_before": round(loss_before, 5),
         "steps": trained.steps,
         "tokens": trained.tokens,
         "seconds": round(trained.seconds, 3),
@@ -295,6 +298,8 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
     )
     requests = recorder.trained(tuned, adapter_dir, contamination_flag(contamination))
     handoff = time.perf_counter() - trained.last_step_at
+    # Measured after the hand-off: the evaluation is already recorded when this runs.
+    summary["loss_after"] = round(mean_loss(prepared.model, data.rows, params.batch_size, pad_id), 5)
     print(
         f"[evalboard] adapter saved, {len(requests)} evaluation(s) recorded "
         f"{handoff:.3f}s after the last step",

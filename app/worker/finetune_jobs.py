@@ -107,6 +107,11 @@ def settle_finished(
     finetune.losses = list(progress.get("losses", finetune.losses))
     finetune.step = int(outcome["train"]["steps"])
     finetune.tokens_per_second = outcome["train"].get("tokens_per_second")
+    finetune.summary = {
+        **outcome["train"],
+        "handoff_seconds": outcome.get("handoff_seconds"),
+        "evaluated_in_memory": all(not r["model_loaded_from_disk"] for r in outcome.get("requests", [])),
+    }
     finetune.eta_seconds = 0.0
     finetune.log_tail = tail
     finetune.finished_at = utcnow()

@@ -127,5 +127,22 @@ def suite_items(suite: Any, *, data_source: str, datasets_dir: Path, tasks_dir: 
         for top, benchmark in tasks.items():
             for name, task in leaf_tasks(get_task_dict([top], manager)).items():
                 for index, doc in enumerate(task.eval_docs):
-                    items.append(BenchmarkItem(benchmark, str(name), index, "\n".join(strings_in(doc))))
+                    for text in item_texts(task, doc):
+                        items.append(BenchmarkItem(benchmark, str(name), index, text))
     return items
+
+
+def item_texts(task: Any, doc: dict[str, Any]) -> list[str]:
+    """The prompt the model is shown plus its answer (copied items are usually copied as shown),
+    and each field of the row on its own (a question pasted without its choices)."""
+    texts = [text for text in strings_in(doc) if len(normalized_tokens(text)) >= MIN_SHORT_ITEM]
+    try:
+        prompt = task.doc_to_text(doc)
+        target = task.doc_to_target(doc)
+        if isinstance(target, int) and task.OUTPUT_TYPE == "multiple_choice":
+            target = task.doc_to_choice(doc)[target]
+    except Exception:  # a task whose prompt cannot be rendered still has its fields checked
+        return texts
+    if isinstance(prompt, str):
+        texts.append(f"{prompt} {target if isinstance(target, str) else ''}")
+    return texts

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("losses", sa.JSON(), nullable=False),
         sa.Column("eta_seconds", sa.Float(), nullable=True),
         sa.Column("tokens_per_second", sa.Float(), nullable=True),
+        sa.Column("summary", sa.JSON(), nullable=True),
         sa.Column("contamination", sa.JSON(), nullable=True),
         sa.Column("adapter_path", sa.String(length=1024), nullable=True),
         sa.Column("tuned_model_id", sa.Integer(), nullable=True),
