@@ -1,4 +1,4 @@
-"""The `evalboard` command: serve | worker | submit | eval | score | db | private | datasets."""
+"""The `evalboard` command: serve | worker | submit | eval | finetune | score | db | private | datasets."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from rich.table import Table
 
 from app.config import Settings, get_settings
 from app.datasets_cli import datasets_app
+from app.finetune_cli import finetune_command
 from app.private_cli import private_app
 from app.procutil import die_with_parent
 from app.score_cli import score_command
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(private_app, name="private")
 app.add_typer(datasets_app, name="datasets")
 app.command("score")(score_command)
+app.command("finetune")(finetune_command)
 console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 DEMO_MODEL = "bundled:smollm2-135m-instruct"
 
