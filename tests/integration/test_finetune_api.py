@@ -20,6 +20,7 @@ from tests.conftest import make_settings
 BUNDLED = "bundled:smollm2-135m-instruct"
 DATASET = Path(__file__).resolve().parents[1] / "data" / "finetune" / "alpaca_ko_en.jsonl"
 UPLOAD_LIMIT = 4096
+OK = b'{"instruction": "a", "output": "b"}'  # a valid one-example dataset
 
 
 @pytest.fixture
@@ -93,21 +94,21 @@ def test_a_json_body_with_a_hub_dataset_id_is_accepted(client: TestClient) -> No
         (b'{"instruction": "a", "output": ""}\n', {}, 422, 'line 1: "output" must be a non-empty string'),
         (b"x" * (UPLOAD_LIMIT + 1), {}, 413, "EVALBOARD_FINETUNE_MAX_UPLOAD_BYTES"),
         (None, {}, 422, "either as an uploaded file (dataset) or as a hub dataset_id"),
-        (b'{"instruction": "a", "output": "b"}', {"lora_r": "0"}, 422,
+        (OK, {"lora_r": "0"}, 422,
          "lora_r: Input should be greater than or equal to 1"),
-        (b'{"instruction": "a", "output": "b"}', {"learning_rate": "0"}, 422, "learning_rate: Input should be greater than 0"),
-        (b'{"instruction": "a", "output": "b"}', {"lora_dropout": "1"}, 422, "lora_dropout: Input should be less than 1"),
-        (b'{"instruction": "a", "output": "b"}', {"max_steps": "1000000"}, 422, "EVALBOARD_FINETUNE_MAX_STEPS"),
-        (b'{"instruction": "a", "output": "b"}', {"quantization": "3bit"}, 422, "quantization: must be one of none, 4bit"),
-        (b'{"instruction": "a", "output": "b"}', {"target_modules": "q-proj"}, 422, "is not a module name"),
-        (b'{"instruction": "a", "output": "b"}', {"base_model": "bundled:nope"}, 422, "unknown bundled model"),
-        (b'{"instruction": "a", "output": "b"}', {"base_model": "/no/such/model"}, 422, "does not exist"),
-        (b'{"instruction": "a", "output": "b"}', {"base_model": "org/name"}, 422, "offline"),
-        (b'{"instruction": "a", "output": "b"}', {"base_model": "openai:m@http://127.0.0.1:9/v1"}, 422,
+        (OK, {"learning_rate": "0"}, 422, "learning_rate: Input should be greater than 0"),
+        (OK, {"lora_dropout": "1"}, 422, "lora_dropout: Input should be less than 1"),
+        (OK, {"max_steps": "1000000"}, 422, "EVALBOARD_FINETUNE_MAX_STEPS"),
+        (OK, {"quantization": "3bit"}, 422, "quantization: must be one of none, 4bit"),
+        (OK, {"target_modules": "q-proj"}, 422, "is not a module name"),
+        (OK, {"base_model": "bundled:nope"}, 422, "unknown bundled model"),
+        (OK, {"base_model": "/no/such/model"}, 422, "does not exist"),
+        (OK, {"base_model": "org/name"}, 422, "offline"),
+        (OK, {"base_model": "openai:m@http://127.0.0.1:9/v1"}, 422,
          "has no weights to tune"),
-        (b'{"instruction": "a", "output": "b"}', {"suites": "nope"}, 422, "unknown suite 'nope'"),
-        (b'{"instruction": "a", "output": "b"}', {"surprise": "1"}, 422, "surprise: Extra inputs are not permitted"),
-        (b'{"instruction": "a", "output": "b"}', {"dataset_id": "org/x"}, 422, "not both"),
+        (OK, {"suites": "nope"}, 422, "unknown suite 'nope'"),
+        (OK, {"surprise": "1"}, 422, "surprise: Extra inputs are not permitted"),
+        (OK, {"dataset_id": "org/x"}, 422, "not both"),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_clearly_and_writes_nothing(
