@@ -22,6 +22,7 @@ from app.runs.router import router as runs_router
 from app.scoring.router import router as scoring_router
 from app.scoring.service import ScoringPool
 from app.submissions.router import router as submissions_router
+from app.web.finetune_pages import router as finetune_pages_router
 from app.web.pages import router as pages_router
 from app.web.router import router as web_router
 
@@ -80,4 +81,5 @@ def create_app(
     app.include_router(finetune_router)
     app.include_router(web_router)
     app.include_router(pages_router)
+    app.include_router(finetune_pages_router)
     return app
