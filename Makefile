@@ -50,6 +50,8 @@ bench: install
 	$(PY) bench/leaderboard_load.py
 	$(PY) bench/metrics_speed.py
 	$(PY) bench/judge_throughput.py
+	$(PY) bench/finetune_to_eval.py
+	$(PY) bench/qlora_check.py --model-dir .evalboard/test-models/smollm2-135m-instruct
 
 lint: install
 	$(VENV)/bin/ruff check app benchmarks evaluators tests bench migrations

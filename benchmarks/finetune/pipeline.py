@@ -64,7 +64,7 @@ def load_base(
         model = AutoModelForCausalLM.from_pretrained(
             weights.pretrained,
             revision=weights.revision,
-            torch_dtype=torch.bfloat16 if quantization else dtype,
+            dtype=torch.bfloat16 if quantization else dtype,
             quantization_config=quantization,
             device_map={"": device} if quantization else None,
         )
