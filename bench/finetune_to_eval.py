@@ -90,9 +90,16 @@ def ours(model_dir: str, device: str, dtype: str, rows: list, params: TrainingPa
 
 
 def plain(
-    model_dir: str, device: str, dtype: str, rows: list, params: TrainingParams, out: Path
+    model_dir: str,
+    device: str,
+    dtype: str,
+    rows: list,
+    params: TrainingParams,
+    out: Path,
+    group_by_length: bool = False,
 ) -> dict[str, Any]:
-    """What a team would write with peft and transformers alone."""
+    """What a team would write with peft and transformers alone (Trainer's defaults, unless
+    group_by_length: its length-grouped sampler, the same idea as evalboard's batching)."""
     from peft import LoraConfig, get_peft_model
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
@@ -125,6 +132,8 @@ def plain(
         dataloader_num_workers=0,
         disable_tqdm=True,
     )
+    if group_by_length:  # set only when asked: older transformers spell it group_by_length=True
+        arguments.train_sampling_strategy = "group_by_length"
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=IGNORE)
     trainer = Trainer(model=model, args=arguments, train_dataset=dataset, data_collator=collator)
     sync(device)
@@ -262,6 +271,9 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--model-dir", help="A HF model folder (default: the bundled model, converted)")
     parser.add_argument("--skip-handoff", action="store_true")
+    parser.add_argument(
+        "--plain-group-by-length", action="store_true", help="Give the plain script Trainer's group_by_length"
+    )
     args = parser.parse_args()
     import torch
 
@@ -294,7 +306,15 @@ def main() -> None:
                 result = ours(model_dir, device, dtype, rows, params)
                 del result["model"]
             else:
-                result = plain(model_dir, device, dtype, rows, params, work / f"plain-{repeat}")
+                result = plain(
+                    model_dir,
+                    device,
+                    dtype,
+                    rows,
+                    params,
+                    work / f"plain-{repeat}",
+                    args.plain_group_by_length,
+                )
             if repeat:
                 figures[name].append(result["tokens_per_second"])
             label = f"run {repeat}" if repeat else "warm-up"
@@ -314,6 +334,7 @@ def main() -> None:
         "runs": figures,
         "speed_ratio": ratio,
         "speed_goal": 0.95,
+        "plain_group_by_length": args.plain_group_by_length,
     }
     print(
         f"training tokens/s: evalboard {report['tokens_per_second']['ours']:.1f} vs plain peft+transformers "

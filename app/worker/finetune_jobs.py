@@ -119,6 +119,9 @@ def settle_finished(
         finetune.status = FineTuneStatus.CANCELLED
         return f"stopped at step {finetune.step}; adapter saved"
     for evaluated in outcome["requests"]:
+        request = session.get(EvalRequest, evaluated["request_id"])
+        if request is None or request.status != RequestStatus.RUNNING:
+            continue  # cancelled by someone while this process evaluated it: keep nothing
         runs.mark_finished(
             session,
             evaluated["request_id"],
