@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.config import Settings
 from app.db import session_scope
 from app.main import create_app
-from app.tables import EvalRequest, Result
+from app.tables import EvalRequest, Job, Result
 from app.worker.loop import Worker
 from tests.conftest import make_settings
 
@@ -143,3 +143,21 @@ def test_cancel_stops_training_cleanly_and_keeps_the_adapter(
     assert not adapter.with_name("adapter.partial").exists()
     again = client.post(f"/api/v1/finetunes/{created['id']}/cancel")
     assert again.status_code == 409 and "cancelled" in again.json()["detail"]
+
+
+def test_settings_the_model_cannot_train_with_fail_the_job_at_once_with_the_reason(
+    settings: Settings, converted_model_dir: Path
+) -> None:
+    client = TestClient(create_app(settings))
+    created = submit(client, DATASET.read_bytes(), target_modules="no_such_proj")
+    for request_id in created["base_request_ids"]:
+        assert client.post(f"/api/v1/requests/{request_id}/cancel").status_code == 200
+    assert Worker(settings).run(exit_when_idle=True) == 1  # the base's job was cancelled
+
+    finetune = client.get(f"/api/v1/finetunes/{created['id']}").json()
+    assert finetune["status"] == "failed" and finetune["attempts"] == 1  # permanent: not retried
+    assert "target_modules do not fit this model" in finetune["error"]
+    assert "no_such_proj" in finetune["error"] and finetune["tuned_model_id"] is None
+    with session_scope(settings.resolved_database_url) as session:
+        job = session.get(Job, finetune["job_id"])
+        assert job is not None and job.status == "failed"
