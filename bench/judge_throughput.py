@@ -6,7 +6,7 @@ migrated): goal 100% cache hits and no call reaching the server (its request cou
 The server runs in its own process, so client and server do not share an interpreter.
 Writes bench/results/judge_throughput.json.
 
-    .venv/bin/python bench/judge_throughput.py [--calls 200] [--concurrency 16] [--latency 0.1]
+    .venv/bin/python bench/judge_throughput.py [--calls 200] [--concurrency 16] [--latency 0.1] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--repeats", type=int, default=3, help="cold runs; the median is reported")
     args = parser.parse_args()
     ideal = args.calls * args.latency / args.concurrency
     port = free_port()
@@ -80,18 +82,28 @@ def main() -> None:
             endpoint = JudgeEndpoint(
                 base_url=f"http://127.0.0.1:{port}/v1", model="judge", concurrency=args.concurrency
             )
-            batch = [
-                JudgeRequest(
-                    [{"role": "user", "content": f"Rate answer {i} from 1 to 10 as [[n]]."}], "bench@1"
-                )
-                for i in range(args.calls)
-            ]
+
+            def batch_for(run: int) -> list[JudgeRequest]:
+                return [
+                    JudgeRequest(
+                        [{"role": "user", "content": f"Rate answer {i} of run {run} from 1 to 10 as [[n]]."}],
+                        "bench@1",
+                    )
+                    for i in range(args.calls)
+                ]
+
             # Warm the connection path once (not counted): imports and the first TCP connection.
             JudgeClient(endpoint).judge([JudgeRequest([{"role": "user", "content": "warm-up"}], "warm@1")])
-            cold = JudgeClient(endpoint, DatabaseJudgeCache(url))
-            started = time.perf_counter()
-            replies = cold.judge(batch)
-            cold_s = time.perf_counter() - started
+            # Cold runs (new texts each, so the cache has none of them); the median is the figure,
+            # since one run on a busy 2-core machine moves by +-5%.
+            cold_times: list[float] = []
+            for run in range(args.repeats):
+                batch = batch_for(run)
+                cold = JudgeClient(endpoint, DatabaseJudgeCache(url))
+                started = time.perf_counter()
+                replies = cold.judge(batch)
+                cold_times.append(time.perf_counter() - started)
+            cold_s = statistics.median(cold_times)
             served_before = server_count(port)
             again = JudgeClient(endpoint, DatabaseJudgeCache(url))
             started = time.perf_counter()
@@ -108,7 +120,8 @@ def main() -> None:
         f"{args.calls} judge calls · {args.latency * 1000:.0f} ms server latency · "
         f"concurrency {args.concurrency}"
     )
-    print(f"ideal {ideal:.2f} s · measured {cold_s:.2f} s · ratio {ratio:.2f}x "
+    print(f"cold runs: {', '.join(f'{t:.2f} s' for t in cold_times)}")
+    print(f"ideal {ideal:.2f} s · measured (median) {cold_s:.2f} s · ratio {ratio:.2f}x "
           f"(goal <= {GOAL}x: {'pass' if ratio <= GOAL else 'FAIL'}) · calls {cold.stats.calls}")  # fmt: skip
     passed = hit_rate == 1 and again.stats.calls == 0 and served_during_rerun == 0
     print(f"re-run: {cached_s:.2f} s · cache hits {hit_rate:.0%} · client calls {again.stats.calls} · "
@@ -116,7 +129,8 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
         "calls": args.calls, "latency_s": args.latency, "concurrency": args.concurrency, "ideal_s": ideal,
-        "measured_s": cold_s, "ratio": ratio, "goal_ratio": GOAL, "rerun_s": cached_s,
+        "measured_s": cold_s, "cold_runs_s": cold_times, "ratio": ratio, "goal_ratio": GOAL,
+        "rerun_s": cached_s,
         "rerun_cache_hit_rate": hit_rate, "rerun_client_calls": again.stats.calls,
         "rerun_server_requests": served_during_rerun,
     }, indent=2) + "\n")  # fmt: skip

@@ -20,6 +20,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from evaluators.judge.cache import CachedReply, ResponseCache, request_key
 
@@ -141,6 +142,17 @@ def _reply_document(completion: Any) -> dict[str, Any]:
     }
 
 
+def _plain_http_client(base_url: str) -> Any:
+    """For an http:// endpoint (a vLLM server, the local adapter): openai's default HTTP client
+    without a TLS context, whose CA store load costs ~50 ms at the start of every batch and is never
+    used on plain HTTP. https:// endpoints get openai's own client (None), certificates verified."""
+    import openai
+
+    if urlsplit(base_url).scheme != "http":
+        return None
+    return openai.DefaultAsyncHttpxClient(verify=False)
+
+
 class JudgeClient:
     def __init__(self, endpoint: JudgeEndpoint, cache: ResponseCache | None = None) -> None:
         self.endpoint = endpoint
@@ -170,6 +182,7 @@ class JudgeClient:
             api_key=self.endpoint.api_key,
             max_retries=0,
             timeout=self.endpoint.timeout_s,
+            http_client=_plain_http_client(self.endpoint.base_url),
         )
         pending = [i for i, reply in enumerate(replies) if reply is None]
         misses: dict[str, int] = {}  # the same request twice in one batch is asked once
@@ -200,6 +213,7 @@ class JudgeClient:
         self, client: Any, semaphore: asyncio.Semaphore, request: JudgeRequest, key: str
     ) -> JudgeReply:
         import openai
+        from openai.types.chat import ChatCompletion
 
         endpoint = self.endpoint
         attempts = 0
@@ -209,8 +223,13 @@ class JudgeClient:
             self.stats.calls += 1
             try:
                 async with semaphore:
-                    completion = await client.chat.completions.create(
-                        model=endpoint.model, messages=list(request.messages), **request.params
+                    # The client's own post, not chat.completions.create: that first runs a typed
+                    # transform over the parameters (~1.5 ms of CPU a call, a no-op for text messages
+                    # and scalar parameters), and 16 replies at once queue on this one event loop.
+                    completion = await client.post(
+                        "/chat/completions",
+                        body={"model": endpoint.model, "messages": list(request.messages), **request.params},
+                        cast_to=ChatCompletion,
                     )
                 document = _reply_document(completion)
                 break

@@ -5,6 +5,7 @@ are counted, not guessed."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,11 @@ def test_without_logprobs_the_mean_of_n_samples_counts_unparseable_ones() -> Non
 
 
 def test_a_reply_with_no_score_is_reported_and_left_out_of_the_mean() -> None:
-    script = JudgeScript(steps=[Step(text="The summary is fine.")], default=Step(text="2", top_logprobs=None))
+    def reply(body: dict[str, Any]) -> Step:  # by content: concurrent requests arrive in any order
+        answered = SUMMARY in body["messages"][0]["content"]
+        return Step(text="The summary is fine.") if answered else Step(text="2")
+
+    script = JudgeScript(responder=reply)
     with serve_judge(script) as url:
         judge = client(url)
         result = run_geval(
