@@ -1,7 +1,8 @@
 """judge-ko end to end, offline, with the bundled model as both the model and the judge (behind
 the local OpenAI-compatible adapter): `evalboard eval bundled:smollm2-135m-instruct --suite
 judge-ko`, on the first two items of each benchmark and with short answers and judge replies so
-it fits the test budget (the full run is measured in the README). Then the same command again:
+it fits the test budget (in full, on this 2-core CPU, the 48 MT-Bench answers alone take
+about 11 minutes and the judging longer). Then the same command again:
 every judge reply and every answer comes from the caches, so nothing is generated.
 
 SmolLM2-135M is a poor judge: it rarely writes [[rating]] lines, so most ratings are recovered by
