@@ -85,7 +85,8 @@ def _submit_demo_if_empty() -> None:
     with session_scope(settings.resolved_database_url) as session:
         if session.scalar(select(func.count()).select_from(EvalRequest)):
             return
-        out = submit(session, settings, SubmissionIn(model=DEMO_MODEL, precision="float32", suites=["smoke"]))
+        demo = SubmissionIn(model=DEMO_MODEL, precision="float32", suites=["smoke"])
+        out = submit(session, settings, demo, None)  # None: the operator, at the command line
         console.print(f"demo: queued {DEMO_MODEL} on smoke (request {out.request_ids[0]})")
 
 
@@ -150,6 +151,9 @@ def submit(
     base_model: str | None = None,
     model_type: str | None = None,
     chat_template: Annotated[bool | None, typer.Option("--chat-template/--no-chat-template")] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="EVALBOARD_TOKEN", help="API token (evb_...) of a member")
+    ] = None,
 ) -> None:
     """Submit a model to a running server over its REST API."""
     import httpx
@@ -165,7 +169,8 @@ def submit(
         "suites": suite,
     }
     try:
-        response = httpx.post(f"{url.rstrip('/')}/api/v1/models", json=body, timeout=60)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.post(f"{url.rstrip('/')}/api/v1/models", json=body, headers=headers, timeout=60)
     except httpx.HTTPError as exc:
         console.print(f"[red]cannot reach {url}: {exc}[/red]")
         raise typer.Exit(2) from exc
@@ -211,7 +216,7 @@ def eval_command(
     settings = get_settings()
     try:
         suite_spec = get_suite(suite, private_dir=settings.resolved_private_dir)
-        resolved = resolve(model, revision, settings)
+        resolved = resolve(model, revision, settings, None)  # the operator may name any local folder
     except KeyError as exc:
         console.print(f"[red]{exc.args[0]}[/red]")
         raise typer.Exit(2) from exc

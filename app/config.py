@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     openai_timeout_seconds: float = Field(120.0, gt=0)
     openai_allowed_base_urls: list[str] = Field(
         default_factory=list,
-        description="URL prefixes an openai: model may point at (comma-separated JSON list). Empty: any.",
+        description="Base URLs an openai: model may point at even when they resolve to loopback, private "
+        "or link-local addresses (a JSON list). Public addresses are always allowed.",
     )
     hub_offline: bool = Field(False, description="Never contact the Hugging Face hub.")
     bertscore_model: str = Field(
@@ -138,6 +139,59 @@ class Settings(BaseSettings):
     )
     max_model_params_b: float = Field(
         80.0, gt=0, description="Submissions larger than this (billions of parameters) are refused."
+    )
+
+    # --- identity, quotas and hardening (app/auth) ---
+    secret_key: str = Field(
+        "",
+        description="Signs session cookies. Empty: a random key kept in <home>/secret_key (one server); "
+        "set the same value on every API process behind a load balancer.",
+    )
+    session_hours: float = Field(24.0 * 7, gt=0, description="How long a web sign-in lasts.")
+    cookie_secure: bool | None = Field(
+        None, description="Secure session cookie. Empty: when the request arrived over https."
+    )
+    submissions_per_week: int = Field(
+        10, ge=0, description="Evaluation requests a member may create in a rolling 7 days (admins exempt)."
+    )
+    rate_limit: str = Field(
+        "120/minute", description="Requests per caller on the whole API (limits' syntax); empty: off."
+    )
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="Where rate-limit counts live: memory:// (this process) or redis://HOST:PORT/DB "
+        "(shared by every API process).",
+    )
+    signin_failures_per_name: str = Field(
+        "5/minute", description="Wrong passwords for one name before sign-in slows down (429)."
+    )
+    signin_failures_per_address: str = Field(
+        "20/minute", description="Wrong passwords from one address before sign-in slows down (429)."
+    )
+    auth_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a token lookup is reused in one process (a revocation elsewhere takes "
+        "effect within it).",
+    )
+    max_body_bytes: int = Field(
+        1_000_000, gt=0, description="Largest request body on every route except the fine-tune upload."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser; empty: no CORS."
+    )
+    local_model_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders under which members may submit local model folders (admins: anywhere).",
+    )
+    openai_trusted_base_urls: list[str] = Field(
+        default_factory=list,
+        description="Endpoint URL prefixes trusted with private held-out sets (the private suite).",
+    )
+    bootstrap_admin: bool = Field(
+        False,
+        description="On start with no users: create admin `admin` and log a one-time sign-in link and "
+        "an API token (make run sets it, on the embedded SQLite default only).",
     )
 
     @field_validator("home", mode="after")

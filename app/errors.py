@@ -14,6 +14,22 @@ class AppError(Exception):
         self.message = message
         self.field = field
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers the status needs (WWW-Authenticate, Retry-After)."""
+        return {}
+
+
+class Unauthorized(AppError):
+    """No usable credentials. The message says which (missing, unknown, revoked, expired, disabled)
+    without saying whether a name or token exists beyond what its holder already knows."""
+
+    status_code = 401
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="evalboard"'}
+
 
 class InvalidInput(AppError):
     status_code = 422
@@ -33,6 +49,18 @@ class Conflict(AppError):
 
 class PayloadTooLarge(AppError):
     status_code = 413
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = max(1, int(retry_after))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def describe_validation_errors(errors: Sequence[Any]) -> str:

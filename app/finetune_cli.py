@@ -110,7 +110,7 @@ def finetune_command(
             quantization=quantization, precision=precision,  # validated by FinetuneIn
         )  # fmt: skip
         check_suites(body.suites, settings.resolved_private_dir)
-        resolved = resolve(base, None, settings)
+        resolved = resolve(base, None, settings, None)  # the operator, at the command line
         examples = parse_examples(data.read_bytes(), max_examples=settings.finetune_max_examples)
     except ValidationError as exc:
         console.print(f"[red]{describe_validation_errors(exc.errors())}[/red]")

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 
 from app import __version__
+from app.admin.router import router as admin_router
+from app.auth.policy import anonymous
+from app.auth.rate_limit import RateLimits
+from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.db import engine_for
-from app.errors import AppError, describe_validation_errors
+from app.errors import AppError, Unauthorized, describe_validation_errors
+from app.finetune.router import FORM_OVERHEAD
 from app.finetune.router import router as finetune_router
+from app.hardening import BodyLimit, SecurityHeaders
 from app.leaderboard.cache import ViewCache
 from app.leaderboard.router import router as leaderboard_router
 from app.runs.router import queue_router
@@ -22,9 +30,28 @@ from app.runs.router import router as runs_router
 from app.scoring.router import router as scoring_router
 from app.scoring.service import ScoringPool
 from app.submissions.router import router as submissions_router
+from app.web.admin_pages import router as admin_pages_router
 from app.web.finetune_pages import router as finetune_pages_router
 from app.web.pages import router as pages_router
 from app.web.router import router as web_router
+from app.web.signin import router as signin_router
+
+FINETUNE_UPLOAD_PATH = "/api/v1/finetunes"
+
+
+def body_limit(settings: Settings) -> Callable[[str], int]:
+    """The upload route checks its declared length itself (its 413 names the dataset setting); the
+    middleware's looser bound there stops chunked uploads that declare none."""
+    upload_limit = settings.finetune_max_upload_bytes + 2 * FORM_OVERHEAD
+
+    def limit_for(path: str) -> int:
+        return upload_limit if path == FINETUNE_UPLOAD_PATH else settings.max_body_bytes
+
+    return limit_for
+
+
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 def create_app(
@@ -51,10 +78,15 @@ def create_app(
     app.state.settings = settings
     app.state.view_cache = ViewCache() if settings.view_cache else None
     app.state.scoring_pool = ScoringPool()
+    app.state.rate_limits = RateLimits(settings)
 
     @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=exc.status_code)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if isinstance(exc, Unauthorized) and _wants_page(request):
+            return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+        return JSONResponse(
+            {"detail": exc.message, "field": exc.field}, status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -67,7 +99,7 @@ def create_app(
             status_code=422,
         )
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], dependencies=[Depends(anonymous)])
     def healthz() -> dict[str, str]:
         with engine_for(settings.resolved_database_url).connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -82,4 +114,18 @@ def create_app(
     app.include_router(web_router)
     app.include_router(pages_router)
     app.include_router(finetune_pages_router)
+    app.include_router(auth_router)
+    app.include_router(admin_router)
+    app.include_router(signin_router)
+    app.include_router(admin_pages_router)
+    # Outermost last: headers go on every response, the 413 included.
+    app.add_middleware(BodyLimit, limit_for=body_limit(settings))
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
+        )
+    app.add_middleware(SecurityHeaders)
     return app

@@ -78,6 +78,10 @@ class LlmModel(Base):
     # openai: endpoints only: log-likelihood requests are tokenized locally with this tokenizer.
     tokenizer: Mapped[str | None] = mapped_column(String(512))
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # An admin's flag (its reason), shown beside flags; hidden models leave every board and export.
+    flag_reason: Mapped[str | None] = mapped_column(Text)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     requests: Mapped[list[EvalRequest]] = relationship(back_populates="model", lazy="raise")
@@ -113,6 +117,9 @@ class EvalRequest(Base):
     # hub | private | bundled | mixed, set when the results are stored: the board ranks real-data
     # scores apart from sample-data ones (NULL: a request finished before this was recorded).
     data_source: Mapped[str | None] = mapped_column(String(16))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    # Earlier ends of a requeued request: [{status, error, attempts, finished_at, requeued_by, at}].
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -273,6 +280,12 @@ class FineTune(Base):
     log_tail: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# The identity tables share this metadata (foreign keys to "user" above resolve through it), and
+# importing this module must register them for create_all and Alembic.
+from app.auth.tables import ApiToken, AuditLog, SignInLink, User, WebSession  # noqa: E402, F401

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from app.auth.policy import anonymous, member, owner
+from app.auth.principal import Principal
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
 from app.errors import InvalidInput, PayloadTooLarge
@@ -51,9 +53,12 @@ def _form_fields(form: Any) -> dict[str, Any]:
     return fields
 
 
-@router.post("", status_code=201, response_model=FinetuneOut, responses={409: {}, 413: {}, 422: {}})
+@router.post(
+    "", status_code=201, response_model=FinetuneOut, responses={401: {}, 409: {}, 413: {}, 422: {}, 429: {}}
+)
 async def create_finetune(
     request: Request,
+    caller: Principal = Depends(member),
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
 ) -> FinetuneOut:
@@ -81,10 +86,10 @@ async def create_finetune(
             filename = dataset.filename
     body = service.parse_body(fields)
     # Parsing the upload and the database work are blocking: off the event loop.
-    return await run_in_threadpool(service.create, session, settings, body, upload, filename)
+    return await run_in_threadpool(service.create, session, settings, body, upload, filename, caller)
 
 
-@router.get("", response_model=list[FinetuneOut])
+@router.get("", dependencies=[Depends(anonymous)], response_model=list[FinetuneOut])
 def list_finetunes(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
@@ -93,12 +98,19 @@ def list_finetunes(
     return service.list_finetunes(session, limit=limit, offset=offset)
 
 
-@router.get("/{finetune_id}", response_model=FinetuneOut, responses={404: {}})
+@router.get(
+    "/{finetune_id}", dependencies=[Depends(anonymous)], response_model=FinetuneOut, responses={404: {}}
+)
 def get_finetune(finetune_id: int, session: Session = Depends(get_session)) -> FinetuneOut:
     """Status, step, loss history, ETA, contamination report and the tuned model's evaluations."""
     return service.get(session, finetune_id)
 
 
-@router.post("/{finetune_id}/cancel", response_model=FinetuneOut, responses={404: {}, 409: {}})
-def cancel_finetune(finetune_id: int, session: Session = Depends(get_session)) -> FinetuneOut:
-    return service.cancel(session, finetune_id)
+@router.post(
+    "/{finetune_id}/cancel", response_model=FinetuneOut, responses={401: {}, 403: {}, 404: {}, 409: {}}
+)
+def cancel_finetune(
+    finetune_id: int, caller: Principal = Depends(owner), session: Session = Depends(get_session)
+) -> FinetuneOut:
+    """Stop a queued or training fine-tune (its submitter or an admin)."""
+    return service.cancel(session, finetune_id, caller)

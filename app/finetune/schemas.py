@@ -39,6 +39,7 @@ class FinetuneIn(TrainingParams):
 class FinetuneOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    submitted_by: str | None = None  # the submitter's user name; None: the server's command line
     id: int
     status: str
     base_model_id: int

@@ -13,6 +13,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth import audit
+from app.auth.policy import ensure_may_act
+from app.auth.principal import Principal
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, describe_validation_errors
@@ -47,8 +50,10 @@ def finetune_dir(settings: Settings, finetune_id: int) -> Path:
     return settings.resolved_artifacts_dir / "finetunes" / str(finetune_id)
 
 
-def _base_model_id(session: Session, settings: Settings, body: FinetuneIn, suites: list[str]) -> int:
-    resolved = resolve(body.base_model, body.revision, settings)  # 422 when it does not resolve
+def _base_model_id(
+    session: Session, settings: Settings, body: FinetuneIn, suites: list[str], caller: Principal | None
+) -> int:
+    resolved = resolve(body.base_model, body.revision, settings, caller)  # 422 when it does not resolve
     if resolved.source == "openai":
         raise InvalidInput(
             "an openai: endpoint has no weights to tune; choose a local folder, hub id or bundled model",
@@ -88,13 +93,20 @@ def _base_model_id(session: Session, settings: Settings, body: FinetuneIn, suite
             precision=precision,
             suites=missing or suites,
         ),
+        caller,
     )
     return out.model_id
 
 
 def create(
-    session: Session, settings: Settings, body: FinetuneIn, upload: bytes | None, filename: str | None
+    session: Session,
+    settings: Settings,
+    body: FinetuneIn,
+    upload: bytes | None,
+    filename: str | None,
+    caller: Principal | None,
 ) -> FinetuneOut:
+    """caller: the signed-in member, or None for the server's command line."""
     suites = check_suites(body.suites, settings.resolved_private_dir)
     if body.max_steps is not None and body.max_steps > settings.finetune_max_steps:
         raise InvalidInput(
@@ -115,7 +127,7 @@ def create(
             examples = len(parse_examples(upload, max_examples=settings.finetune_max_examples))
         except DatasetError as exc:
             raise InvalidInput(f"dataset: {exc}", field="dataset") from None
-    base_id = _base_model_id(session, settings, body, suites)
+    base_id = _base_model_id(session, settings, body, suites, caller)
     finetune = FineTune(
         base_model_id=base_id,
         base_reference=body.base_model,
@@ -130,6 +142,7 @@ def create(
         suites=suites,
         status=FineTuneStatus.QUEUED,
         losses=[],
+        submitted_by=caller.user_id if caller else None,
     )
     session.add(finetune)
     session.flush()
@@ -159,6 +172,8 @@ def _get(session: Session, finetune_id: int) -> FineTune:
 
 def to_out(session: Session, finetune: FineTune) -> FinetuneOut:
     out = FinetuneOut.model_validate(finetune)
+    if finetune.submitted_by is not None:
+        out.submitted_by = audit.user_names(session, {finetune.submitted_by}).get(finetune.submitted_by)
     if finetune.tuned_model_id is not None:
         out.request_ids = list(
             session.scalars(
@@ -187,10 +202,11 @@ def list_finetunes(session: Session, *, limit: int, offset: int) -> list[Finetun
     return [to_out(session, row) for row in rows]
 
 
-def cancel(session: Session, finetune_id: int) -> FinetuneOut:
+def cancel(session: Session, finetune_id: int, caller: Principal) -> FinetuneOut:
     """Queued: it never starts. Training: the worker sees the cancelled job at its next heartbeat
     and stops the process, which saves the adapter it has so far. Evaluating or done: 409."""
     finetune = _get(session, finetune_id)
+    ensure_may_act(caller, finetune.submitted_by, f"fine-tune {finetune_id}")
     if finetune.status not in ACTIVE_FINETUNE_STATUSES:
         raise Conflict(
             f"fine-tune {finetune_id} is {finetune.status}; only queued or training ones can be cancelled"
@@ -202,7 +218,17 @@ def cancel(session: Session, finetune_id: int) -> FinetuneOut:
         )
     if finetune.job_id is not None:
         jobs.cancel(session, finetune.job_id)
+    before = {"status": finetune.status}
     finetune.status = FineTuneStatus.CANCELLED
     finetune.finished_at = utcnow()
     session.flush()
+    audit.record(
+        session,
+        caller,
+        "finetune.cancel",
+        "finetune",
+        finetune_id,
+        before=before,
+        after={"status": "cancelled"},
+    )
     return to_out(session, finetune)

@@ -9,6 +9,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from app.auth.policy import anonymous
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
 from app.leaderboard.cache import ViewCache
@@ -51,7 +52,7 @@ def board_view(
     return parse(request.query_params, chosen), chosen
 
 
-@router.get("/leaderboard", response_model=LeaderboardPage)
+@router.get("/leaderboard", dependencies=[Depends(anonymous)], response_model=LeaderboardPage)
 def get_leaderboard(
     request: Request,
     view: tuple[BoardQuery, Suite] = Depends(board_view),
@@ -79,7 +80,7 @@ def cached_view(request: Request, session: Session, key: Hashable, render: Calla
     return body
 
 
-@router.get("/leaderboard.json", response_model=list[LeaderboardRow])
+@router.get("/leaderboard.json", dependencies=[Depends(anonymous)], response_model=list[LeaderboardRow])
 def export_json(
     view: tuple[BoardQuery, Suite] = Depends(board_view), session: Session = Depends(get_session)
 ) -> StreamingResponse:
@@ -94,7 +95,7 @@ def export_json(
     return StreamingResponse(body(), media_type="application/json", headers=_download("json", view[0]))
 
 
-@router.get("/leaderboard.csv", response_class=StreamingResponse)
+@router.get("/leaderboard.csv", dependencies=[Depends(anonymous)], response_class=StreamingResponse)
 def export_csv(
     view: tuple[BoardQuery, Suite] = Depends(board_view), session: Session = Depends(get_session)
 ) -> StreamingResponse:
@@ -139,7 +140,7 @@ class SuiteOut(BaseModel):
     benchmarks: list[BenchmarkOut]
 
 
-@router.get("/suites", response_model=list[SuiteOut])
+@router.get("/suites", dependencies=[Depends(anonymous)], response_model=list[SuiteOut])
 def list_suites(settings: Settings = Depends(get_settings_dep)) -> list[SuiteOut]:
     return [
         SuiteOut(

@@ -7,24 +7,26 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from app.auth.policy import admin, anonymous, owner
+from app.auth.principal import Principal
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
 from app.runs import artifacts, service
 from app.runs.queue_view import QueueSnapshot, queue_snapshot
-from app.runs.schemas import RequestOut
+from app.runs.schemas import RequestOut, RequestPatch
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 queue_router = APIRouter(prefix="/api/v1", tags=["requests"])
 
 
-@queue_router.get("/queue", response_model=QueueSnapshot)
+@queue_router.get("/queue", dependencies=[Depends(anonymous)], response_model=QueueSnapshot)
 def get_queue(limit: int = Query(20, ge=1, le=200), session: Session = Depends(get_session)) -> QueueSnapshot:
     """Running (progress, current task, ETA), pending (place in line), latest failed and finished:
     what the submit page polls to update without a reload."""
     return queue_snapshot(session, limit)
 
 
-@router.get("", response_model=list[RequestOut])
+@router.get("", dependencies=[Depends(anonymous)], response_model=list[RequestOut])
 def list_requests(
     status: str | None = Query(None, description="PENDING, RUNNING, FINISHED, FAILED or CANCELLED"),
     model_id: int | None = None,
@@ -35,17 +37,51 @@ def list_requests(
     return service.list_requests(session, status=status, model_id=model_id, limit=limit, offset=offset)
 
 
-@router.get("/{request_id}", response_model=RequestOut, responses={404: {}})
+@router.get(
+    "/{request_id}", dependencies=[Depends(anonymous)], response_model=RequestOut, responses={404: {}}
+)
 def get_request(request_id: int, session: Session = Depends(get_session)) -> RequestOut:
     return service.get_request(session, request_id)
 
 
-@router.post("/{request_id}/cancel", response_model=RequestOut, responses={404: {}, 409: {}})
-def cancel_request(request_id: int, session: Session = Depends(get_session)) -> RequestOut:
-    return service.cancel_request(session, request_id)
+@router.post(
+    "/{request_id}/cancel", response_model=RequestOut, responses={401: {}, 403: {}, 404: {}, 409: {}}
+)
+def cancel_request(
+    request_id: int, caller: Principal = Depends(owner), session: Session = Depends(get_session)
+) -> RequestOut:
+    """Stop a PENDING or RUNNING request (its submitter or an admin)."""
+    return service.cancel_request(session, request_id, caller)
 
 
-@router.get("/{request_id}/results.json", responses={404: {}, 409: {}})
+@router.post(
+    "/{request_id}/requeue", response_model=RequestOut, responses={401: {}, 403: {}, 404: {}, 409: {}}
+)
+def requeue_request(
+    request_id: int,
+    caller: Principal = Depends(owner),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> RequestOut:
+    """Run a FAILED or CANCELLED request again (its submitter or an admin); the earlier end stays in
+    its history."""
+    return service.requeue_request(session, request_id, caller, settings.job_max_attempts)
+
+
+@router.patch(
+    "/{request_id}", response_model=RequestOut, responses={401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
+)
+def patch_request(
+    request_id: int,
+    body: RequestPatch,
+    caller: Principal = Depends(admin),
+    session: Session = Depends(get_session),
+) -> RequestOut:
+    """Change a waiting request's queue priority (admins)."""
+    return service.set_priority(session, request_id, body.priority, caller)
+
+
+@router.get("/{request_id}/results.json", dependencies=[Depends(anonymous)], responses={404: {}, 409: {}})
 def get_results_json(
     request_id: int,
     session: Session = Depends(get_session),
@@ -56,7 +92,9 @@ def get_results_json(
     return artifacts.results_json(session, request_id, private_dir=settings.resolved_private_dir)
 
 
-@router.get("/{request_id}/samples", responses={403: {}, 404: {}, 409: {}, 422: {}})
+@router.get(
+    "/{request_id}/samples", dependencies=[Depends(anonymous)], responses={403: {}, 404: {}, 409: {}, 422: {}}
+)
 def get_samples(
     request_id: int,
     benchmark: str | None = Query(None, description="Only this benchmark's samples"),

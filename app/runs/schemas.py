@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ResultOut(BaseModel):
@@ -40,4 +40,13 @@ class RequestOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    submitted_by: str | None = None  # the submitter's user name; None: the server's command line
+    priority: int | None = None  # of its waiting job (higher runs first); None when nothing waits
+    history: list[dict[str, Any]] = []  # earlier ends of a requeued request
     results: list[ResultOut] = []
+
+
+class RequestPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: int = Field(..., ge=-1000, le=1000, description="Higher runs first; 0 is the default")

@@ -9,15 +9,25 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from app.auth import audit
+from app.auth.policy import ensure_may_act
+from app.auth.principal import Principal
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.leaderboard import entries
 from app.queue import jobs
 from app.runs.schemas import RequestOut, ResultOut
-from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, Job, RequestStatus, Result
+from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, Job, JobStatus, RequestStatus, Result
+
+REQUEUEABLE = (RequestStatus.FAILED, RequestStatus.CANCELLED)
 
 
-def _to_out(request: EvalRequest, results: Iterable[Result] = ()) -> RequestOut:
+def _to_out(
+    request: EvalRequest,
+    results: Iterable[Result] = (),
+    names: dict[int, str] | None = None,
+    priority: int | None = None,
+) -> RequestOut:
     return RequestOut(
         id=request.id,
         model_id=request.model_id,
@@ -35,6 +45,9 @@ def _to_out(request: EvalRequest, results: Iterable[Result] = ()) -> RequestOut:
         created_at=request.created_at,
         started_at=request.started_at,
         finished_at=request.finished_at,
+        submitted_by=(names or {}).get(request.submitted_by) if request.submitted_by else None,
+        priority=priority,
+        history=list(request.history or []),
         results=[ResultOut.model_validate(r) for r in results],
     )
 
@@ -47,7 +60,15 @@ def get_request(session: Session, request_id: int) -> RequestOut:
     )
     if request is None:
         raise NotFound(f"no evaluation request with id {request_id}")
-    return _to_out(request, sorted(request.results, key=lambda r: (r.benchmark, r.metric)))
+    priority = session.scalar(
+        select(Job.priority).where(Job.request_id == request_id, Job.status == JobStatus.QUEUED).limit(1)
+    )
+    return _to_out(
+        request,
+        sorted(request.results, key=lambda r: (r.benchmark, r.metric)),
+        audit.user_names(session, {request.submitted_by}),
+        priority,
+    )
 
 
 def list_requests(
@@ -71,23 +92,111 @@ def list_requests(
         query = query.where(EvalRequest.status == wanted)
     if model_id is not None:
         query = query.where(EvalRequest.model_id == model_id)
-    return [_to_out(r) for r in session.scalars(query.limit(limit).offset(offset))]
+    requests = list(session.scalars(query.limit(limit).offset(offset)))
+    names = audit.user_names(session, {r.submitted_by for r in requests})
+    return [_to_out(r, names=names) for r in requests]
 
 
-def cancel_request(session: Session, request_id: int) -> RequestOut:
+def _owned_request(session: Session, request_id: int, caller: Principal) -> EvalRequest:
     request = session.get(EvalRequest, request_id)
     if request is None:
         raise NotFound(f"no evaluation request with id {request_id}")
+    ensure_may_act(caller, request.submitted_by, f"request {request_id}")
+    return request
+
+
+def _state(request: EvalRequest) -> dict[str, Any]:
+    return {"status": request.status, "error": request.error, "attempts": request.attempts}
+
+
+def cancel_request(session: Session, request_id: int, caller: Principal | None) -> RequestOut:
+    """caller None: the server's command line."""
+    if caller is None:
+        request = session.get(EvalRequest, request_id)
+        if request is None:
+            raise NotFound(f"no evaluation request with id {request_id}")
+    else:
+        request = _owned_request(session, request_id, caller)
     if request.status not in ACTIVE_REQUEST_STATUSES:
         raise Conflict(
             f"request {request_id} is {request.status}; only PENDING or RUNNING requests can be cancelled"
         )
+    before = _state(request)
     for job_id in session.scalars(select(Job.id).where(Job.request_id == request_id)):
         jobs.cancel(session, job_id)
     request.status = RequestStatus.CANCELLED
     request.finished_at = utcnow()
     request.error = "cancelled by request"
+    audit.record(
+        session, caller, "request.cancel", "request", request_id, before=before, after=_state(request)
+    )
+    return get_request(session, request_id)
+
+
+def requeue_request(session: Session, request_id: int, caller: Principal, max_attempts: int) -> RequestOut:
+    """A FAILED or CANCELLED request runs again as itself (same id, a new job); how it ended before is
+    kept in its history, and no result is touched (a failed or cancelled request stored none)."""
+    request = _owned_request(session, request_id, caller)
+    if request.status not in REQUEUEABLE:
+        raise Conflict(
+            f"request {request_id} is {request.status}; only FAILED or CANCELLED requests can be requeued"
+        )
+    active = session.scalar(
+        select(EvalRequest.id).where(
+            EvalRequest.model_id == request.model_id,
+            EvalRequest.suite == request.suite,
+            EvalRequest.status.in_(ACTIVE_REQUEST_STATUSES),
+        )
+    )
+    if active is not None:
+        raise Conflict(
+            f"request {active} already runs this model on {request.suite}; wait for it or cancel it"
+        )
+    before = _state(request)
+    ended = {
+        **before,
+        "finished_at": request.finished_at.isoformat() if request.finished_at else None,
+        "requeued_by": caller.name,
+        "requeued_at": utcnow().isoformat(),
+    }
+    request.history = [*(request.history or []), ended]
+    request.status = RequestStatus.PENDING
+    request.error = None
+    request.progress = 0.0
+    request.current_task = None
+    request.started_at = None
+    request.finished_at = None
     session.flush()
+    jobs.enqueue(session, kind="eval", request_id=request_id, max_attempts=max_attempts)
+    audit.record(
+        session, caller, "request.requeue", "request", request_id, before=before, after=_state(request)
+    )
+    return get_request(session, request_id)
+
+
+def set_priority(session: Session, request_id: int, priority: int, caller: Principal) -> RequestOut:
+    if session.get(EvalRequest, request_id) is None:
+        raise NotFound(f"no evaluation request with id {request_id}")
+    waiting = list(
+        session.scalars(select(Job).where(Job.request_id == request_id, Job.status == JobStatus.QUEUED))
+    )
+    if not waiting:
+        raise Conflict(
+            f"request {request_id} has no waiting job; only a queued request's priority can change"
+        )
+    before = {"priority": waiting[0].priority}
+    for job in waiting:
+        job.priority = priority
+    session.flush()
+    audit.record(
+        session,
+        caller,
+        "request.priority",
+        "request",
+        request_id,
+        before=before,
+        after={"priority": priority},
+    )
     return get_request(session, request_id)
 
 

@@ -17,6 +17,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.auth.principal import Principal
 from app.config import Settings
 from app.errors import InvalidInput
 from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX, BundledModelMissing, gguf_path, source_sha256
@@ -49,7 +50,10 @@ def looks_like_path(reference: str) -> bool:
     return reference.startswith(("/", "./", "../", "~"))
 
 
-def resolve(reference: str, revision: str | None, settings: Settings) -> ResolvedModel:
+def resolve(
+    reference: str, revision: str | None, settings: Settings, caller: Principal | None
+) -> ResolvedModel:
+    """caller: the signed-in submitter, or None for the operator at the server's command line."""
     reference = reference.strip()
     if not reference:
         raise InvalidInput(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from app.auth.policy import anonymous, member
+from app.auth.principal import Principal
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
 from app.submissions import service
@@ -13,17 +15,20 @@ from app.submissions.schemas import ModelOut, SubmissionIn, SubmissionOut
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
 
 
-@router.post("", status_code=201, response_model=SubmissionOut, responses={409: {}, 422: {}})
+@router.post(
+    "", status_code=201, response_model=SubmissionOut, responses={401: {}, 409: {}, 422: {}, 429: {}}
+)
 def submit_model(
     body: SubmissionIn,
+    caller: Principal = Depends(member),
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
 ) -> SubmissionOut:
-    """Queue a model for evaluation on one or more suites."""
-    return service.submit(session, settings, body)
+    """Queue a model for evaluation on one or more suites (members; counted against the weekly quota)."""
+    return service.submit(session, settings, body, caller)
 
 
-@router.get("", response_model=list[ModelOut])
+@router.get("", dependencies=[Depends(anonymous)], response_model=list[ModelOut])
 def list_models(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
@@ -32,6 +37,6 @@ def list_models(
     return [ModelOut.model_validate(m) for m in service.list_models(session, limit=limit, offset=offset)]
 
 
-@router.get("/{model_id}", response_model=ModelOut, responses={404: {}})
+@router.get("/{model_id}", dependencies=[Depends(anonymous)], response_model=ModelOut, responses={404: {}})
 def get_model(model_id: int, session: Session = Depends(get_session)) -> ModelOut:
     return ModelOut.model_validate(service.get_model(session, model_id))

@@ -8,13 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.auth.principal import Principal
+from app.auth.quota import check_weekly_quota
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.queue import jobs
-from app.submissions.references import resolve
+from app.submissions.references import ResolvedModel, resolve
 from app.submissions.schemas import SubmissionIn, SubmissionOut
 from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, LlmModel
 from benchmarks.catalog import all_suites, get_suite, unknown_suites_message
+from benchmarks.private import PRIVATE_SUITE
 
 
 def check_suites(names: list[str], private_dir: Path | None = None) -> list[str]:
@@ -26,14 +29,34 @@ def check_suites(names: list[str], private_dir: Path | None = None) -> list[str]
     return list(dict.fromkeys(names))  # keep order, drop repeats
 
 
-def _endpoint_tokenizer(body: SubmissionIn, source: str, suites: list[str], settings: Settings) -> str | None:
+def check_private_suites(suites: list[str], resolved: ResolvedModel, settings: Settings) -> None:
+    """Held-out items go only where they cannot be copied: weights the workers run themselves, or an
+    endpoint the operator trusts (EVALBOARD_OPENAI_TRUSTED_BASE_URLS)."""
+    if PRIVATE_SUITE not in suites or resolved.source != "openai":
+        return
+    base_url = resolved.reference.partition("@")[2]
+    trusted = settings.openai_trusted_base_urls
+    if not any(base_url.rstrip("/") == url.rstrip("/") for url in trusted):
+        others = [name for name in suites if name != PRIVATE_SUITE] or ["smoke"]
+        raise InvalidInput(
+            f"the {PRIVATE_SUITE!r} suite sends held-out items only to models whose weights run on this "
+            "server's workers or to endpoints an administrator trusts; this endpoint is not trusted: "
+            f"drop {PRIVATE_SUITE!r} (e.g. suites {others}) or ask an administrator to add it to "
+            "EVALBOARD_OPENAI_TRUSTED_BASE_URLS",
+            field="suites",
+        )
+
+
+def _endpoint_tokenizer(
+    body: SubmissionIn, source: str, suites: list[str], settings: Settings, caller: Principal | None
+) -> str | None:
     """An endpoint's log-likelihood benchmarks are scored with its tokenizer: without one they
     would fail on the worker, so the submission is refused now with what to add."""
     if source != "openai":
         return None
     if body.tokenizer:
         if body.tokenizer.startswith(("bundled:", "/")):
-            resolve(body.tokenizer, None, settings)  # a clear 422 for a missing folder or name
+            resolve(body.tokenizer, None, settings, caller)  # a clear 422 for a missing folder or name
         return body.tokenizer
     needs = [
         name
@@ -50,9 +73,15 @@ def _endpoint_tokenizer(body: SubmissionIn, source: str, suites: list[str], sett
     return None
 
 
-def submit(session: Session, settings: Settings, body: SubmissionIn) -> SubmissionOut:
+def submit(
+    session: Session, settings: Settings, body: SubmissionIn, caller: Principal | None
+) -> SubmissionOut:
+    """caller: the signed-in submitter, or None for the operator at the server's command line (who may
+    name any local folder and is under no quota)."""
     suites = check_suites(body.suites, settings.resolved_private_dir)
-    resolved = resolve(body.model, body.revision, settings)
+    if caller is not None:
+        check_weekly_quota(session, settings, caller, len(suites))
+    resolved = resolve(body.model, body.revision, settings, caller)
     if resolved.is_adapter and body.weight_type != "adapter":
         raise InvalidInput(
             "this folder holds an adapter (adapter_config.json): set weight_type to adapter",
@@ -65,7 +94,7 @@ def submit(session: Session, settings: Settings, body: SubmissionIn) -> Submissi
     base_reference = None
     if body.base_model:
         try:
-            base_reference = resolve(body.base_model, None, settings).reference
+            base_reference = resolve(body.base_model, None, settings, caller).reference
         except InvalidInput as exc:
             raise InvalidInput(f"base_model: {exc.message}", field="base_model") from exc
     if resolved.params_b and resolved.params_b > settings.max_model_params_b:
@@ -75,7 +104,8 @@ def submit(session: Session, settings: Settings, body: SubmissionIn) -> Submissi
             field="model",
         )
 
-    tokenizer = _endpoint_tokenizer(body, resolved.source, suites, settings)
+    check_private_suites(suites, resolved, settings)
+    tokenizer = _endpoint_tokenizer(body, resolved.source, suites, settings, caller)
     model_type = body.model_type or resolved.model_type or "pretrained"
     use_chat_template = (
         body.use_chat_template
@@ -110,6 +140,7 @@ def submit(session: Session, settings: Settings, body: SubmissionIn) -> Submissi
             use_chat_template=use_chat_template,
             tokenizer=tokenizer,
             flags=[],
+            submitted_by=caller.user_id if caller else None,
         )
         session.add(model)
         session.flush()
@@ -136,7 +167,9 @@ def submit(session: Session, settings: Settings, body: SubmissionIn) -> Submissi
     try:
         with session.begin_nested():  # the partial unique index catches a concurrent duplicate
             for suite in suites:
-                request = EvalRequest(model_id=model.id, suite=suite)
+                request = EvalRequest(
+                    model_id=model.id, suite=suite, submitted_by=caller.user_id if caller else None
+                )
                 session.add(request)
                 session.flush()
                 job = jobs.enqueue(

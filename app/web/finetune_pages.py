@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from app.auth.policy import anonymous
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
 from app.errors import NotFound
@@ -19,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 RECENT = 20
 
 
-@router.get("/finetunes", response_class=HTMLResponse)
+@router.get("/finetunes", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
 def finetunes_page(
     request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> HTMLResponse:
@@ -34,7 +35,7 @@ def finetunes_page(
     )
 
 
-@router.get("/finetunes/{finetune_id}", response_class=HTMLResponse)
+@router.get("/finetunes/{finetune_id}", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
 def finetune_page(
     finetune_id: str,
     request: Request,

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from app.auth.policy import anonymous
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
 from app.errors import NotFound
@@ -60,7 +61,7 @@ def compare_bars(comparison: Comparison, t: Translator) -> Markup:
     return grouped_bars(labels, series, empty_text=t("chart.no_scores"), missing_text=t("chart.missing"))
 
 
-@router.get("/models/{model_id}", response_class=HTMLResponse)
+@router.get("/models/{model_id}", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
 def model_page(
     request: Request,
     model_id: str,
@@ -109,7 +110,7 @@ def model_page(
     )
 
 
-@router.get("/models/{model_id}/scores.csv")
+@router.get("/models/{model_id}/scores.csv", dependencies=[Depends(anonymous)])
 def model_scores_csv(
     model_id: int, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> Response:
@@ -126,7 +127,7 @@ def _models_to_pick(session: Session) -> list[ModelOut]:
     return [ModelOut.model_validate(m) for m in list_models(session, limit=MODELS_TO_PICK_FROM, offset=0)]
 
 
-@router.get("/compare", response_class=HTMLResponse)
+@router.get("/compare", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
 def compare_page(
     request: Request,
     ids: str = "",
@@ -169,7 +170,7 @@ def compare_page(
     return render_page(request, settings, "compare.html", comparison=comparison, problem=None, **context)
 
 
-@router.get("/about", response_class=HTMLResponse)
+@router.get("/about", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
 def about_page(request: Request, settings: Settings = Depends(get_settings_dep)) -> HTMLResponse:
     """Every suite and benchmark (the template reads `suites`, which every page has), and how the
     scores are made."""

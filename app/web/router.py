@@ -12,6 +12,9 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from app.auth.policy import anonymous, member
+from app.auth.principal import Principal
+from app.auth.web_sessions import CSRF_FIELD
 from app.config import Settings
 from app.deps import get_session, get_settings_dep
 from app.errors import AppError, InvalidInput, describe_validation_errors
@@ -72,7 +75,7 @@ def with_language(response: HTMLResponse, lang: str, asked: str | None) -> HTMLR
     return response
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
 def board(
     request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> HTMLResponse:
@@ -182,7 +185,7 @@ def _submit_page(
     )
 
 
-@router.get("/submit", response_class=HTMLResponse)
+@router.get("/submit", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
 def submit_form(
     request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> HTMLResponse:
@@ -191,16 +194,21 @@ def submit_form(
 
 @router.post("/submit", response_class=HTMLResponse, response_model=None)
 async def submit_post(
-    request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+    request: Request,
+    caller: Principal = Depends(member),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     form = await request.form()
     fields: dict[str, Any] = {
-        key: str(value).strip() for key, value in form.items() if key != "suites" and str(value).strip()
+        key: str(value).strip()
+        for key, value in form.items()
+        if key not in ("suites", CSRF_FIELD) and str(value).strip()
     }
     fields["suites"] = [str(s) for s in form.getlist("suites")] or ["smoke"]
     try:
         body = SubmissionIn.model_validate(fields)
-        submit(session, settings, body)
+        submit(session, settings, body, caller)
     except ValidationError as exc:
         errors = exc.errors()
         return _submit_page(

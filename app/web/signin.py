@@ -1,0 +1,7 @@
+"""Sign-in pages (filled in by the web slice)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
