@@ -1,4 +1,5 @@
-"""The `evalboard` command: serve | worker | submit | eval | finetune | score | db | private | datasets."""
+"""The `evalboard` command: serve | worker | submit | eval | finetune | score | db | private | datasets |
+users | tokens."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from app.finetune_cli import finetune_command
 from app.private_cli import private_app
 from app.procutil import die_with_parent
 from app.score_cli import score_command
+from app.users_cli import tokens_app, users_app
 
 app = typer.Typer(
     help="evalboard: LLM evaluation harness and leaderboard.", no_args_is_help=True, add_completion=False
@@ -32,6 +34,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(private_app, name="private")
 app.add_typer(datasets_app, name="datasets")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.command("score")(score_command)
 app.command("finetune")(finetune_command)
 console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs

@@ -39,7 +39,9 @@ class FinetuneIn(TrainingParams):
 class FinetuneOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    submitted_by: str | None = None  # the submitter's user name; None: the server's command line
+    # The submitter's user name (None: the server's command line). The row holds the user's id under
+    # this name, so validation reads another attribute and the service fills the name in.
+    submitted_by: str | None = Field(None, validation_alias="submitted_by_name")
     id: int
     status: str
     base_model_id: int

@@ -19,6 +19,7 @@ from app.errors import AppError
 from app.leaderboard.entries import DATA_BOARDS
 from app.runs.model_pages import LARGEST_ID, SuiteResult, is_whole_number, latest_results
 from app.submissions.schemas import ModelOut
+from app.submissions.service import models_out
 from app.tables import LlmModel
 from benchmarks.catalog import all_suites
 from benchmarks.spec import Suite
@@ -134,7 +135,7 @@ def _models(session: Session, ids: list[int]) -> list[ModelOut]:
     if unknown:
         listed = ", ".join(map(str, unknown))
         raise BadComparison("unknown_models", f"no model with id {listed}", status=404, values=listed)
-    return [ModelOut.model_validate(found[model_id]) for model_id in ids]
+    return models_out(session, [found[model_id] for model_id in ids])
 
 
 def _pick(

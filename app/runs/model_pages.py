@@ -21,7 +21,7 @@ from app.errors import NotFound
 from app.leaderboard.entries import DATA_BOARDS, board_of
 from app.leaderboard.export import spreadsheet_safe
 from app.submissions.schemas import ModelOut
-from app.submissions.service import get_model
+from app.submissions.service import get_model, model_out
 from app.tables import EvalRequest, FineTune, LlmModel, RequestStatus, Result
 from benchmarks.catalog import all_suites
 from benchmarks.spec import BenchmarkSpec, Suite
@@ -139,7 +139,7 @@ def model_facts(session: Session, model_id: int) -> ModelOut:
     """The model's row as the API serves it (NotFound for an unknown id)."""
     if model_id > LARGEST_ID:
         raise NotFound(f"no model with id {model_id}")
-    return ModelOut.model_validate(get_model(session, model_id))
+    return model_out(session, get_model(session, model_id))
 
 
 def fine_tune_origin(session: Session, model_id: int) -> FineTuneOrigin | None:

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import session_scope
-from app.main import create_app
 from app.tables import EvalRequest, Job, Result
 from app.worker.loop import Worker
 from tests.conftest import make_settings
+from tests.support.auth import admin_client
 
 pytestmark = pytest.mark.e2e
 BASE = "bundled:smollm2-135m-instruct"
@@ -52,7 +52,7 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
 def test_finetune_trains_records_and_evaluates_in_the_same_process(
     settings: Settings, converted_model_dir: Path
 ) -> None:
-    client = TestClient(create_app(settings))
+    client = admin_client(settings)
     created = submit(client, dataset_with_planted_item())
     assert created["status"] == "queued" and created["examples"] == 21
     assert len(created["base_request_ids"]) == 1  # the base is measured on smoke for the delta
@@ -114,7 +114,7 @@ def test_finetune_trains_records_and_evaluates_in_the_same_process(
 def test_cancel_stops_training_cleanly_and_keeps_the_adapter(
     settings: Settings, converted_model_dir: Path
 ) -> None:
-    client = TestClient(create_app(settings))
+    client = admin_client(settings)
     created = submit(client, DATASET.read_bytes(), max_steps="2000", suites="smoke")
     for request_id in created["base_request_ids"]:  # only the fine-tune matters here: skip the base
         assert client.post(f"/api/v1/requests/{request_id}/cancel").status_code == 200
@@ -148,7 +148,7 @@ def test_cancel_stops_training_cleanly_and_keeps_the_adapter(
 def test_settings_the_model_cannot_train_with_fail_the_job_at_once_with_the_reason(
     settings: Settings, converted_model_dir: Path
 ) -> None:
-    client = TestClient(create_app(settings))
+    client = admin_client(settings)
     created = submit(client, DATASET.read_bytes(), target_modules="no_such_proj")
     for request_id in created["base_request_ids"]:
         assert client.post(f"/api/v1/requests/{request_id}/cancel").status_code == 200

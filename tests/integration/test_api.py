@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db import session_scope
-from app.main import create_app
 from app.runs import service as runs
 from app.tables import EvalRequest, Job, LlmModel, RequestStatus
 from benchmarks.catalog import SUITES
+from tests.support.auth import admin_client
 from tests.unit.test_references import write_safetensors
 
 BUNDLED = "bundled:smollm2-135m-instruct"
@@ -23,7 +23,7 @@ BUNDLED = "bundled:smollm2-135m-instruct"
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with admin_client(settings) as test_client:
         yield test_client
 
 

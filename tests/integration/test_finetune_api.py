@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db import session_scope
-from app.main import create_app
 from app.tables import EvalRequest, FineTune, Job, LlmModel
 from tests.conftest import make_settings
+from tests.support.auth import admin_client
 
 BUNDLED = "bundled:smollm2-135m-instruct"
 DATASET = Path(__file__).resolve().parents[1] / "data" / "finetune" / "alpaca_ko_en.jsonl"
@@ -30,7 +30,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with admin_client(settings) as test_client:
         yield test_client
 
 

@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.db import session_scope
-from app.main import create_app
 from app.runs import service as runs
 from app.tables import EvalRequest, LlmModel
 from benchmarks.catalog import all_suites
 from benchmarks.private import register
 from tests.integration.test_api import BUNDLED, submit
+from tests.support.auth import admin_client
 from tests.unit.test_private import MULTIPLE_CHOICE, write_jsonl
 from tests.unit.test_references import write_safetensors
 
@@ -38,7 +38,7 @@ Scores = dict[str, tuple[float, float | None]]
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with admin_client(settings) as test_client:
         yield test_client
 
 

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.db import session_scope
-from app.main import create_app
 from app.runs import service as runs
 from app.tables import EvalRequest, LlmModel
 from benchmarks.private import register
+from tests.support.auth import admin_client
 from tests.unit.test_private import MULTIPLE_CHOICE, write_jsonl
 
 TASK = "evalboard_private_held_mc"
@@ -24,7 +24,7 @@ SECRET = "What is the capital of France?"
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with admin_client(settings) as test_client:
         yield test_client
 
 

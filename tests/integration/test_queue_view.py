@@ -12,16 +12,16 @@ from sqlalchemy import update
 
 from app.config import Settings
 from app.db import session_scope, utcnow
-from app.main import create_app
 from app.runs import service as runs
 from app.runs.queue_view import eta_seconds
 from app.tables import EvalRequest
 from tests.integration.test_api import submit
+from tests.support.auth import admin_client
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with admin_client(settings) as test_client:
         yield test_client
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from tests.conftest import make_settings
+from tests.support.auth import admin_client
 
 CASES = Path(__file__).parents[1] / "data" / "metric_cases"
 KO = json.loads((CASES / "inputs_ko.json").read_text("utf-8"))
@@ -25,7 +25,7 @@ def client(tmp_path: Path, sqlite_url: str) -> Iterator[TestClient]:
     settings = make_settings(
         tmp_path, sqlite_url, score_max_pairs=50, bertscore_model="bundled:all-minilm-l6-v2"
     )
-    with TestClient(create_app(settings)) as test_client:
+    with admin_client(settings) as test_client:
         yield test_client
 
 

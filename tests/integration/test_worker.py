@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.config import Settings
 from app.db import session_scope
-from app.main import create_app
 from app.tables import Job
 from app.worker.loop import Worker
+from tests.support.auth import admin_client
 from tests.unit.test_references import write_safetensors
 
 
@@ -25,7 +24,7 @@ def test_model_that_fails_to_load_ends_failed_with_reason_and_log_tail(
     # Valid enough to pass submission checks; no transformers architecture is called this.
     (folder / "config.json").write_text(json.dumps({"model_type": "no-such-architecture"}))
     write_safetensors(folder / "model.safetensors", {"w": [4, 4]})
-    with TestClient(create_app(settings)) as client:
+    with admin_client(settings) as client:
         response = client.post("/api/v1/models", json={"model": str(folder), "precision": "float32"})
         assert response.status_code == 201, response.text
         request_id = response.json()["request_ids"][0]
@@ -45,7 +44,7 @@ def test_model_that_fails_to_load_ends_failed_with_reason_and_log_tail(
 
 
 def test_cancelled_request_is_not_run(settings: Settings) -> None:
-    with TestClient(create_app(settings)) as client:
+    with admin_client(settings) as client:
         body = {"model": "bundled:smollm2-135m-instruct", "precision": "float32"}
         request_id = client.post("/api/v1/models", json=body).json()["request_ids"][0]
         assert client.post(f"/api/v1/requests/{request_id}/cancel").json()["status"] == "CANCELLED"
@@ -77,7 +76,7 @@ def test_sqlite_allows_one_local_worker(tmp_path: Path) -> None:
 
 def test_attempt_over_the_time_limit_is_killed_and_retried(settings: Settings) -> None:
     slow = settings.model_copy(update={"worker_job_timeout_seconds": 1.0})
-    with TestClient(create_app(slow)) as client:
+    with admin_client(slow) as client:
         body = {"model": "bundled:smollm2-135m-instruct", "precision": "float32"}
         request_id = client.post("/api/v1/models", json=body).json()["request_ids"][0]
         outcome = Worker(slow).run_job(_claim(slow))
@@ -94,7 +93,7 @@ def test_finished_attempt_records_the_data_its_results_came_from(settings: Setti
     """_settle commits the child's outcome: metric rows and the request's data source label."""
     from app.worker import files
 
-    with TestClient(create_app(settings)) as client:
+    with admin_client(settings) as client:
         body = {"model": "bundled:smollm2-135m-instruct", "precision": "float32"}
         request_id = client.post("/api/v1/models", json=body).json()["request_ids"][0]
         worker = Worker(settings)
