@@ -34,9 +34,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m benchmarks.lm_eval_link
 	touch $(STAMP)
 
+# On the embedded default, the first start creates the administrator and prints a one-time sign-in
+# link and an API token (app/auth/bootstrap.py).
 run: install
 	$(VENV)/bin/evalboard db upgrade
-	$(VENV)/bin/evalboard serve --demo
+	EVALBOARD_BOOTSTRAP_ADMIN=1 $(VENV)/bin/evalboard serve --demo
 
 test: install browser
 	$(PY) -m pytest -ra --durations=15
@@ -48,6 +50,7 @@ bench: install
 	$(PY) bench/harness_overhead.py
 	$(PY) bench/cache_rerun.py
 	$(PY) bench/leaderboard_load.py
+	$(PY) bench/auth_overhead.py
 	$(PY) bench/metrics_speed.py
 	$(PY) bench/judge_throughput.py
 	$(PY) bench/finetune_to_eval.py

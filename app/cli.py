@@ -115,12 +115,28 @@ def serve(
     if demo:
         _submit_demo_if_empty()
     companions = [lambda: local_worker_process(settings)] if local_worker else []
-    console.print(f"evalboard on http://{host or settings.host}:{port or settings.port}  (API docs at /docs)")
+    base = f"http://{host or settings.host}:{port or settings.port}"
+    _announce_first_admin(settings, base)
+    console.print(f"evalboard on {base}  (API docs at /docs)")
     uvicorn.run(
         create_app(settings, companions=companions),
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+    )
+
+
+def _announce_first_admin(settings: Settings, base: str) -> None:
+    from app.auth.bootstrap import create_first_admin
+
+    first = create_first_admin(settings)
+    if first is None:
+        return
+    console.print(
+        f"first start: created the administrator {first.name!r}. This is shown once.\n"
+        f"  sign in (one use, 24 h): {base}{first.link_path}\n"
+        f"  API token: {first.token}\n"
+        "  add people with `evalboard users add NAME --role member --password-stdin`"
     )
 
 

@@ -296,6 +296,9 @@ def main() -> None:
         "EVALBOARD_PRIVATE_DIR": str(private_dir),
         "EVALBOARD_HOME": str(work / "home"),
         "EVALBOARD_HUB_OFFLINE": "1",
+        # One address sends every request: the per-caller rate limit would refuse most of them, and
+        # this bench measures the board, not the limiter (bench/auth_overhead.py measures that).
+        "EVALBOARD_RATE_LIMIT": "",
     }
     os.environ.update({key: env[key] for key in ("EVALBOARD_DATABASE_URL", "EVALBOARD_PRIVATE_DIR")})
     try:

@@ -51,4 +51,6 @@ def user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {row.id: row.name for row in session.execute(select(User.id, User.name).where(User.id.in_(wanted)))}
+    return {
+        row.id: row.name for row in session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
@@ -13,7 +15,7 @@ from app.auth.tables import ApiToken
 from app.deps import get_session
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
-AUTH = {401: {}, 403: {}}
+AUTH: dict[int | str, dict[str, Any]] = {401: {}, 403: {}}
 
 
 def _token_out(token: ApiToken, user: str) -> TokenOut:

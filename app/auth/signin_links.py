@@ -30,14 +30,16 @@ class SpentLink(AppError):
     status_code = 410
 
 
+SPENT = "this sign-in link was already used or has expired; ask an administrator for a new one"
+
+
 def create_signin_link(session: Session, user: User, minutes: int = 60) -> str:
     """The token to put after `/signin/link?token=`; shown once, never stored."""
     if not 1 <= minutes <= MAX_LINK_MINUTES:
         raise InvalidInput(f"a sign-in link lasts 1 to {MAX_LINK_MINUTES} minutes", field="minutes")
     token = new_secret()
-    session.add(
-        SignInLink(token_hash=digest(token), user_id=user.id, expires_at=utcnow() + timedelta(minutes=minutes))
-    )
+    expires_at = utcnow() + timedelta(minutes=minutes)
+    session.add(SignInLink(token_hash=digest(token), user_id=user.id, expires_at=expires_at))
     session.flush()
     return token
 
@@ -54,7 +56,7 @@ def redeem_signin_link(session: Session, token: str) -> User:
         raise BadLink("this sign-in link is not valid: check that it was copied whole, or ask for a new one")
     now = utcnow()
     if link.used_at is not None or link.expires_at <= now:
-        raise SpentLink("this sign-in link was already used or has expired; ask an administrator for a new one")
+        raise SpentLink(SPENT)
     spent = session.execute(
         update(SignInLink)
         .where(SignInLink.token_hash == link.token_hash, SignInLink.used_at.is_(None))
@@ -62,7 +64,7 @@ def redeem_signin_link(session: Session, token: str) -> User:
         .execution_options(synchronize_session=False)
     )
     if getattr(spent, "rowcount", 0) != 1:
-        raise SpentLink("this sign-in link was already used or has expired; ask an administrator for a new one")
+        raise SpentLink(SPENT)
     user = session.get(User, link.user_id)
     if user is None or user.disabled:
         raise BadLink("this sign-in link is not valid: check that it was copied whole, or ask for a new one")

@@ -3,6 +3,11 @@
 `refresh` runs in the transaction that stores a request's results, so a reader never sees results
 without their board row or the other way round. Each (suite, data board, model) keeps the model's
 latest finished request there; ranks are renumbered for that board in one UPDATE.
+
+An administrator's flag and hiding are model facts the rows copy too: a flag is one more entry in the
+row's flags ("flagged: REASON"), so hide_flagged, the exports and the flag mark need nothing else; a
+hidden model has no row at all (its results stay), so every board, export and rank leaves it out.
+`refresh_model` re-derives a model's rows after either changes.
 """
 
 from __future__ import annotations
@@ -25,6 +30,24 @@ log = logging.getLogger(__name__)
 # finished before the label was recorded) is filed with the sample data.
 REAL_DATA_SOURCES = ("hub", "private")
 DATA_BOARDS = ("hub", "bundled")
+# How an administrator's flag reads among a row's flags (machine flags read "contaminated: ...").
+ADMIN_FLAG_PREFIX = "flagged: "
+
+
+def board_flags(model: LlmModel) -> list[str]:
+    """The model's flags as its board rows carry them: its own, then the administrator's reason."""
+    flags = list(model.flags or [])
+    if model.flag_reason:
+        flags.append(ADMIN_FLAG_PREFIX + model.flag_reason)
+    return flags
+
+
+def admin_flag_reason(flags: list[str]) -> str | None:
+    """The administrator's reason among a row's flags (board_flags puts it last), if flagged."""
+    for flag in reversed(flags):
+        if flag.startswith(ADMIN_FLAG_PREFIX):
+            return flag.removeprefix(ADMIN_FLAG_PREFIX)
+    return None
 
 
 def board_of(data_source: str | None) -> str:
@@ -45,6 +68,26 @@ def refresh(session: Session, request_id: int, private_dir: Path | None = None) 
     _lock_board(session, request.suite, board)
     _rebuild(session, request.model_id, request.suite, board, private_dir)
     renumber(session, request.suite, board)
+    bump_version(session)
+
+
+def refresh_model(session: Session, model_id: int, private_dir: Path | None = None) -> None:
+    """Re-derive every board row of one model (each suite and data board it finished on, or has a row
+    on) after its flag or visibility changed, renumber those boards and bump the version, so cached
+    views are redrawn."""
+    finished = session.execute(
+        select(EvalRequest.suite, EvalRequest.data_source)
+        .where(EvalRequest.model_id == model_id, EvalRequest.status == RequestStatus.FINISHED)
+        .distinct()
+    )
+    boards = {(suite, board_of(source)) for suite, source in finished}
+    entry = LeaderboardEntry
+    shown = session.execute(select(entry.suite, entry.board).where(entry.model_id == model_id))
+    boards |= set(shown.tuples())
+    for suite, board in sorted(boards):  # one lock order for every caller: no deadlock between them
+        _lock_board(session, suite, board)
+        _rebuild(session, model_id, suite, board, private_dir)
+        renumber(session, suite, board)
     bump_version(session)
 
 
@@ -123,7 +166,8 @@ def _rebuild(session: Session, model_id: int, suite_name: str, board: str, priva
         .order_by(EvalRequest.id.desc())
         .limit(1)
     )
-    if latest is None:
+    model = session.get(LlmModel, model_id)
+    if latest is None or model is None or model.hidden:  # hidden: off every board, results kept
         return
     try:
         suite = get_suite(suite_name, private_dir)
@@ -131,8 +175,6 @@ def _rebuild(session: Session, model_id: int, suite_name: str, board: str, priva
         # A suite no longer served (a removed private set), or a caller without the private dir.
         log.warning("no board row for request %s: suite %r is not served here", latest.id, suite_name)
         return
-    model = session.get(LlmModel, model_id)
-    assert model is not None
     scores = request_scores(session, suite, latest.id)
     names = [spec.name for spec in suite.benchmarks]
     complete = all(name in scores for name in names)
@@ -141,6 +183,7 @@ def _rebuild(session: Session, model_id: int, suite_name: str, board: str, priva
     if complete and suite.has_normalized:
         raws = [scores[n]["raw"] if scores[n]["raw"] is not None else scores[n]["value"] for n in names]
         average_raw = sum(raws) / len(raws)
+    flags = board_flags(model)
     session.add(
         LeaderboardEntry(
             suite=suite_name,
@@ -159,8 +202,8 @@ def _rebuild(session: Session, model_id: int, suite_name: str, board: str, priva
             weight_type=model.weight_type,
             params_b=model.params_b,
             licence=model.licence,
-            flags=list(model.flags or []),
-            flagged=bool(model.flags),
+            flags=flags,
+            flagged=bool(flags),
             data_source=latest.data_source,
             submitted_at=model.submitted_at,
             evaluated_at=latest.finished_at,

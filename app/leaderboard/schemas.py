@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.leaderboard.entries import ADMIN_FLAG_PREFIX
+
 
 class Score(BaseModel):
     value: float
@@ -44,7 +46,10 @@ class LeaderboardRow(BaseModel):
     weight_type: str
     params_b: float | None
     licence: str | None
-    flags: list[str]
+    flags: list[str] = Field(
+        description="Machine flags (e.g. contamination) and, last, an administrator's as 'flagged: REASON'"
+    )
+    flag_reason: str | None = Field(None, description="The administrator's reason, when one flagged it")
     data_source: str | None
     average: float | None
     average_raw: float | None = Field(description="Suites with normalized benchmarks: the raw mean")
@@ -52,6 +57,14 @@ class LeaderboardRow(BaseModel):
     submitted_at: datetime
     evaluated_at: datetime | None
     lineage: RowLineage | None = None
+
+    @property
+    def other_flags(self) -> list[str]:
+        """flags without the administrator's, which the page words itself in its own language."""
+        if self.flag_reason is None:
+            return list(self.flags)
+        admin_flag = ADMIN_FLAG_PREFIX + self.flag_reason
+        return [flag for flag in self.flags if flag != admin_flag]
 
 
 class BenchmarkColumn(BaseModel):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.errors import InvalidInput
 from app.leaderboard import lineage
 from app.leaderboard import query as board_query
+from app.leaderboard.entries import admin_flag_reason
 from app.leaderboard.query import BoardQuery
 from app.leaderboard.schemas import BenchmarkColumn, LeaderboardPage, LeaderboardRow, Score
 from app.tables import LeaderboardEntry
@@ -147,6 +148,7 @@ def _row(entry: LeaderboardEntry) -> LeaderboardRow:
         params_b=entry.params_b,
         licence=entry.licence,
         flags=list(entry.flags or []),
+        flag_reason=admin_flag_reason(list(entry.flags or [])),
         data_source=entry.data_source,
         average=entry.average,
         average_raw=entry.average_raw,

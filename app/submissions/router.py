@@ -28,15 +28,20 @@ def submit_model(
     return service.submit(session, settings, body, caller)
 
 
-@router.get("", dependencies=[Depends(anonymous)], response_model=list[ModelOut])
+@router.get("", response_model=list[ModelOut])
 def list_models(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
+    caller: Principal | None = Depends(anonymous),
     session: Session = Depends(get_session),
 ) -> list[ModelOut]:
-    return [ModelOut.model_validate(m) for m in service.list_models(session, limit=limit, offset=offset)]
+    """Newest first. Models an administrator hid are listed for administrators only; each one's own
+    GET still answers (hidden: true), so links to it keep working."""
+    include_hidden = caller is not None and caller.is_admin
+    models = service.list_models(session, limit=limit, offset=offset, include_hidden=include_hidden)
+    return service.models_out(session, models)
 
 
 @router.get("/{model_id}", dependencies=[Depends(anonymous)], response_model=ModelOut, responses={404: {}})
 def get_model(model_id: int, session: Session = Depends(get_session)) -> ModelOut:
-    return ModelOut.model_validate(service.get_model(session, model_id))
+    return service.model_out(session, service.get_model(session, model_id))

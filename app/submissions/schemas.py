@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    from app.tables import LlmModel
 
 # 8bit / 4bit quantize at load time (bitsandbytes); gptq names weights already quantized with GPTQ.
 Precision = Literal["float32", "float16", "bfloat16", "8bit", "4bit", "gptq"]
@@ -73,7 +76,18 @@ class ModelOut(BaseModel):
     use_chat_template: bool
     tokenizer: str | None = None
     flags: list[str]
+    flag_reason: str | None = Field(None, description="Why an administrator flagged it; None: not flagged")
+    hidden: bool = Field(False, description="Hidden by an administrator: on no board or export")
+    submitted_by: str | None = Field(None, description="The submitter's user name; None: the command line")
     submitted_at: datetime
+
+    @classmethod
+    def of(cls, model: LlmModel, names: dict[int, str]) -> ModelOut:
+        """The row as served: the row holds its submitter's user id, the API their name (names: ids
+        to names, from app.auth.audit.user_names)."""
+        fields = {name: getattr(model, name) for name in cls.model_fields if name != "submitted_by"}
+        submitter = names.get(model.submitted_by) if model.submitted_by is not None else None
+        return cls.model_validate({**fields, "submitted_by": submitter})
 
 
 class SubmissionOut(BaseModel):

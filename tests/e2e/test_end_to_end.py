@@ -16,20 +16,24 @@ from app.tables import Job, Result
 from tests.conftest import make_settings
 from tests.e2e.fidelity import assert_same_numbers, run_lm_eval_cli
 from tests.e2e.procs import EVALBOARD, Proc, request_status, start_server, wait_for
+from tests.support.auth import add_user_with_token, member_headers
 
 pytestmark = pytest.mark.e2e
 SUBMISSION = {"model": "bundled:smollm2-135m-instruct", "precision": "float32", "suites": ["smoke"]}
 SMOKE_METRICS = {"mmlu_en_mini": "acc", "kmmlu_ko_mini": "acc", "short_answer": "exact_match"}
 
 
-def submit_over_http(base_url: str) -> int:
-    response = httpx.post(f"{base_url}/api/v1/models", json=SUBMISSION, timeout=30)
+def submit_over_http(base_url: str, database_url: str) -> int:
+    """As a member with a real token in the server's database."""
+    headers = member_headers(database_url, "e2e-member")
+    response = httpx.post(f"{base_url}/api/v1/models", json=SUBMISSION, headers=headers, timeout=30)
     assert response.status_code == 201, response.text
     return int(response.json()["request_ids"][0])
 
 
-def submit_with_cli(base_url: str) -> int:
-    """`evalboard submit`, the command-line client of the same REST endpoint."""
+def submit_with_cli(base_url: str, database_url: str) -> int:
+    """`evalboard submit`, the command-line client of the same REST endpoint, with a member's token."""
+    token = add_user_with_token(database_url, "cli-member")
     completed = subprocess.run(
         [
             *EVALBOARD,
@@ -41,6 +45,8 @@ def submit_with_cli(base_url: str) -> int:
             "float32",
             "--url",
             base_url,
+            "--token",
+            token,
         ],
         capture_output=True,
         text=True,
@@ -132,7 +138,7 @@ def test_postgres_api_and_separate_worker(tmp_path: Path, postgres_url: str, pro
     settings = make_settings(tmp_path, postgres_url, worker_heartbeat_seconds=1.0)
     base_url, _ = start_server(settings, tmp_path, procs, "--no-local-worker")
     procs.append(Proc(["worker"], settings, tmp_path / "worker.log"))
-    request = wait_finished(base_url, submit_over_http(base_url))
+    request = wait_finished(base_url, submit_over_http(base_url, postgres_url))
     assert request["attempts"] == 1 and request["worker"] and request["progress"] == 1.0
     check_real_scores(base_url, request, postgres_url)
     check_artifacts(tmp_path, request["id"])
@@ -144,6 +150,6 @@ def test_sqlite_serve_with_local_worker(tmp_path: Path, procs: list[Proc]) -> No
     url = f"sqlite:///{tmp_path / 'evalboard.db'}"  # `serve` migrates it itself
     settings = make_settings(tmp_path, url, worker_heartbeat_seconds=1.0)
     base_url, _ = start_server(settings, tmp_path, procs)
-    request = wait_finished(base_url, submit_with_cli(base_url))
+    request = wait_finished(base_url, submit_with_cli(base_url, url))
     check_real_scores(base_url, request, url)
     check_artifacts(tmp_path, request["id"])

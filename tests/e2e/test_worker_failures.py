@@ -15,6 +15,7 @@ from app.tables import Job, Result
 from tests.conftest import make_settings
 from tests.e2e.procs import Proc, pid_alive, request_status, start_server, wait_for
 from tests.e2e.test_end_to_end import SUBMISSION, check_real_scores, submit_over_http, wait_finished
+from tests.support.auth import member_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +41,7 @@ def test_sigkilled_worker_job_returns_within_lease_and_finishes_exactly_once(
     base_url, _ = start_server(settings, tmp_path, procs, "--no-local-worker")
     doomed = Proc(["worker"], settings, tmp_path / "doomed.log", EVALBOARD_WORKER_ID="doomed")
     procs.append(doomed)
-    request_id = submit_over_http(base_url)
+    request_id = submit_over_http(base_url, postgres_url)
     wait_for(lambda: _evaluating(base_url, request_id), 180, "the first worker to start evaluating")
     children = doomed.children()
     assert children, "the worker runs each job in a child process"
@@ -83,7 +84,7 @@ def test_sigterm_releases_the_running_job_without_spending_an_attempt(
     base_url, _ = start_server(settings, tmp_path, procs, "--no-local-worker")
     worker = Proc(["worker"], settings, tmp_path / "worker.log")
     procs.append(worker)
-    request_id = submit_over_http(base_url)
+    request_id = submit_over_http(base_url, postgres_url)
     wait_for(lambda: request_status(base_url, request_id)["status"] == "RUNNING", 60, "the job to start")
     children = worker.children()
     worker.signal(signal.SIGTERM)
@@ -103,7 +104,9 @@ def test_serve_demo_queues_the_bundled_model_once(tmp_path: Path, procs: list[Pr
     assert [(r["model_reference"], r["suite"]) for r in queued] == [
         ("bundled:smollm2-135m-instruct", "smoke")
     ]
-    duplicate = httpx.post(f"{base_url}/api/v1/models", json=SUBMISSION, timeout=30)
+    duplicate = httpx.post(
+        f"{base_url}/api/v1/models", json=SUBMISSION, headers=member_headers(url, "e2e-member"), timeout=30
+    )
     assert duplicate.status_code == 409 and "already queued or running" in duplicate.json()["detail"]
     assert server.stop() is not None
     # Stopping the server released the job its local worker held: nothing lost.

@@ -10,17 +10,17 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.db import session_scope
-from app.main import create_app
 from app.runs import service as runs
 from benchmarks.catalog import SUITES
 from tests.integration.test_api import _finish, submit
+from tests.support.auth import admin_client
 
 FULL = {"mmlu_en_mini": 0.5, "kmmlu_ko_mini": 0.5, "short_answer": 0.5}
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with admin_client(settings) as test_client:
         yield test_client
 
 
