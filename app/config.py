@@ -83,8 +83,10 @@ class Settings(BaseSettings):
     openai_timeout_seconds: float = Field(120.0, gt=0)
     openai_allowed_base_urls: list[str] = Field(
         default_factory=list,
-        description="Base URLs an openai: model may point at even when they resolve to loopback, private "
-        "or link-local addresses (a JSON list). Public addresses are always allowed.",
+        description="Base URLs an openai: model may point at even when they resolve to loopback, private, "
+        "link-local or other non-public addresses (a JSON list, each exactly as submitted, without a "
+        "trailing slash). Endpoints resolving to public addresses only are always allowed. Applies to "
+        "every signed-in submitter, administrators too; not to the server's own command line.",
     )
     hub_offline: bool = Field(False, description="Never contact the Hugging Face hub.")
     bertscore_model: str = Field(
@@ -186,7 +188,8 @@ class Settings(BaseSettings):
     )
     openai_trusted_base_urls: list[str] = Field(
         default_factory=list,
-        description="Endpoint URL prefixes trusted with private held-out sets (the private suite).",
+        description="Endpoint base URLs (exact, without a trailing slash) trusted with private held-out "
+        "sets (the private suite).",
     )
     bootstrap_admin: bool = Field(
         False,
@@ -244,6 +247,8 @@ class Settings(BaseSettings):
                 "num_concurrent": self.openai_concurrency,
                 "max_retries": self.openai_max_retries,
                 "timeout": int(self.openai_timeout_seconds),
+                # Checked against only where "guard" is set: jobs from the queue (app/worker/child).
+                "allowed_base_urls": list(self.openai_allowed_base_urls),
             },
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -17,5 +17,12 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
+    """Routes take it as SESSION (below). Only the streaming exports use Depends(get_session), the
+    request scope: they read while their body streams."""
     with session_scope(request.app.state.settings.resolved_database_url) as session:
         yield session
+
+
+# The function scope commits when the handler returns, before the response is sent: a client that acts
+# on a 201 or a redirect at once sees the row (with the request scope the commit came after the response).
+SESSION = Depends(get_session, scope="function")

@@ -63,9 +63,14 @@ class BodyLimit:
     """413 for a body over its route's limit: from Content-Length before anything is read, and by
     counting for chunked bodies (the app then sees the body end early and fails; the client the 413)."""
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+    def __init__(
+        self, app: ASGIApp, limit_for: Callable[[str], int], checks_own_length: frozenset[str] = frozenset()
+    ) -> None:
+        """checks_own_length: paths whose route refuses a declared Content-Length itself, with a message
+        naming its own setting; there the middleware only counts bodies that declare no length."""
         self.app = app
         self.limit_for = limit_for
+        self.checks_own_length = checks_own_length
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,6 +78,9 @@ class BodyLimit:
             return
         limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
+        if scope["path"] in self.checks_own_length and declared is not None and declared.isdigit():
+            await self.app(scope, receive, send)  # the server holds the body to its declared length
+            return
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _too_large(send, limit)
             return

@@ -19,7 +19,7 @@ from app.auth.rate_limit import RateLimits
 from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.db import engine_for
-from app.errors import AppError, Unauthorized, describe_validation_errors
+from app.errors import AppError, Forbidden, Unauthorized, describe_validation_errors
 from app.finetune.router import FORM_OVERHEAD
 from app.finetune.router import router as finetune_router
 from app.hardening import BodyLimit, SecurityHeaders
@@ -34,13 +34,14 @@ from app.web.admin_pages import router as admin_pages_router
 from app.web.finetune_pages import router as finetune_pages_router
 from app.web.pages import router as pages_router
 from app.web.router import router as web_router
+from app.web.signin import forbidden_page
 from app.web.signin import router as signin_router
 
 FINETUNE_UPLOAD_PATH = "/api/v1/finetunes"
 
 
 def body_limit(settings: Settings) -> Callable[[str], int]:
-    """The upload route checks its declared length itself (its 413 names the dataset setting); the
+    """The upload route checks a declared length itself (its 413 names the dataset setting); the
     middleware's looser bound there stops chunked uploads that declare none."""
     upload_limit = settings.finetune_max_upload_bytes + 2 * FORM_OVERHEAD
 
@@ -83,7 +84,11 @@ def create_app(
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
         if isinstance(exc, Unauthorized) and _wants_page(request):
-            return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+            # Back to the page after signing in; a form's POST target is no page to return to.
+            after = f"?next={quote(request.url.path)}" if request.method == "GET" else ""
+            return RedirectResponse(f"/signin{after}", status_code=303)
+        if isinstance(exc, Forbidden) and _wants_page(request):
+            return forbidden_page(request, exc.message)
         return JSONResponse(
             {"detail": exc.message, "field": exc.field}, status_code=exc.status_code, headers=exc.headers
         )
@@ -119,7 +124,9 @@ def create_app(
     app.include_router(signin_router)
     app.include_router(admin_pages_router)
     # Outermost last: headers go on every response, the 413 included.
-    app.add_middleware(BodyLimit, limit_for=body_limit(settings))
+    app.add_middleware(
+        BodyLimit, limit_for=body_limit(settings), checks_own_length=frozenset({FINETUNE_UPLOAD_PATH})
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -137,9 +137,11 @@ def _load_endpoint(
         tokenizer = materialize(tokenizer, source_of(tokenizer), "main", None, cache_dir)[0]
     options = dict(options)
     api_key = options.pop("api_key", openai_api.DEFAULT_API_KEY)
+    allowed, guard = options.pop("allowed_base_urls", None) or [], options.pop("guard", False)
     args = openai_api.model_args(model, base_url, tokenizer=tokenizer, batch_size=batch_size, **options)
+    lm = openai_api.load(args, api_key=api_key, allowed_base_urls=list(allowed) if guard else None)
     # The endpoint's weights are out of sight: the reference stands in for a commit in the cache key.
-    return LoadedModel("openai", args, openai_api.load(args, api_key=api_key), target.reference, "remote")
+    return LoadedModel("openai", args, lm, target.reference, "remote")
 
 
 def _deferred_hf(args: dict[str, Any], weights: Weights, device: str) -> Any:

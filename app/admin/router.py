@@ -16,7 +16,7 @@ from app.admin import service
 from app.auth.policy import admin
 from app.auth.principal import Principal
 from app.config import Settings
-from app.deps import get_session, get_settings_dep
+from app.deps import SESSION, get_settings_dep
 from app.submissions.schemas import ModelOut
 from app.submissions.service import LARGEST_MODEL_ID, model_out
 
@@ -50,7 +50,7 @@ def flag_model(
     body: FlagIn,
     model_id: ModelId,
     caller: Principal = Depends(admin),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> ModelOut:
     """Flag the model with a reason (or change the reason). It stays on the board, marked; the board's
@@ -63,7 +63,7 @@ def flag_model(
 def unflag_model(
     model_id: ModelId,
     caller: Principal = Depends(admin),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> ModelOut:
     """Take an administrator's flag off the model (machine flags such as contamination stay)."""
@@ -74,7 +74,7 @@ def unflag_model(
 def hide_model(
     model_id: ModelId,
     caller: Principal = Depends(admin),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> ModelOut:
     """Take the model off every board and export; its results and its page stay."""
@@ -86,7 +86,7 @@ def hide_model(
 def unhide_model(
     model_id: ModelId,
     caller: Principal = Depends(admin),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> ModelOut:
     """Put a hidden model back on the boards, ranked again."""

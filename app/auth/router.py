@@ -12,7 +12,7 @@ from app.auth.policy import admin, ensure_may_act, member, owner
 from app.auth.principal import Principal
 from app.auth.schemas import AuditOut, IssuedTokenOut, TokenIn, TokenOut, UserIn, UserOut
 from app.auth.tables import ApiToken
-from app.deps import get_session
+from app.deps import SESSION
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 AUTH: dict[int | str, dict[str, Any]] = {401: {}, 403: {}}
@@ -31,18 +31,20 @@ def _token_out(token: ApiToken, user: str) -> TokenOut:
 
 
 @router.get("/me", response_model=UserOut, responses=AUTH)
-def who_am_i(caller: Principal = Depends(member), session: Session = Depends(get_session)) -> UserOut:
+def who_am_i(caller: Principal = Depends(member), session: Session = SESSION) -> UserOut:
     return UserOut.model_validate(accounts.get_user(session, caller.name))
 
 
 @router.get("/users", response_model=list[UserOut], responses=AUTH, dependencies=[Depends(admin)])
-def list_users(session: Session = Depends(get_session)) -> list[UserOut]:
+def list_users(session: Session = SESSION) -> list[UserOut]:
     return [UserOut.model_validate(user) for user in accounts.list_users(session)]
 
 
 @router.post("/users", status_code=201, response_model=UserOut, responses={**AUTH, 409: {}, 422: {}})
 def add_user(
-    body: UserIn, caller: Principal = Depends(admin), session: Session = Depends(get_session)
+    body: UserIn,
+    caller: Principal = Depends(admin),
+    session: Session = SESSION,
 ) -> UserOut:
     user = accounts.add_user(
         session, body.name, role=body.role, display_name=body.display_name, password=body.password
@@ -52,9 +54,7 @@ def add_user(
 
 
 @router.post("/users/{name}/disable", response_model=UserOut, responses={**AUTH, 404: {}})
-def disable_user(
-    name: str, caller: Principal = Depends(admin), session: Session = Depends(get_session)
-) -> UserOut:
+def disable_user(name: str, caller: Principal = Depends(admin), session: Session = SESSION) -> UserOut:
     user = accounts.get_user(session, name[:64])
     before = {"disabled": user.disabled}
     accounts.disable_user(session, user)
@@ -66,7 +66,7 @@ def disable_user(
 def list_tokens(
     all_users: bool = Query(False, description="Admins: every user's tokens"),
     caller: Principal = Depends(member),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
 ) -> list[TokenOut]:
     """Your tokens (prefixes only: a token is shown once, when created)."""
     whose = None if (all_users and caller.is_admin) else accounts.get_user(session, caller.name)
@@ -75,7 +75,9 @@ def list_tokens(
 
 @router.post("/tokens", status_code=201, response_model=IssuedTokenOut, responses={**AUTH, 404: {}, 422: {}})
 def create_token(
-    body: TokenIn, caller: Principal = Depends(member), session: Session = Depends(get_session)
+    body: TokenIn,
+    caller: Principal = Depends(member),
+    session: Session = SESSION,
 ) -> IssuedTokenOut:
     """A new token for yourself (admins: for anyone). The response is the only time it is shown."""
     name = body.user or caller.name
@@ -97,9 +99,7 @@ def create_token(
 
 
 @router.delete("/tokens/{prefix}", response_model=TokenOut, responses={**AUTH, 404: {}})
-def revoke_token(
-    prefix: str, caller: Principal = Depends(owner), session: Session = Depends(get_session)
-) -> TokenOut:
+def revoke_token(prefix: str, caller: Principal = Depends(owner), session: Session = SESSION) -> TokenOut:
     """Revoke one of your tokens (admins: anyone's) by its prefix."""
     token = accounts.find_token(session, prefix[:16])
     ensure_may_act(caller, token.user_id, f"token {prefix[:16]}")
@@ -113,7 +113,7 @@ def revoke_token(
 def read_audit_log(
     limit: int = Query(100, ge=1, le=500),
     before_id: int | None = Query(None, ge=1, le=2**31 - 1, description="Page back from this entry"),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
 ) -> list[AuditOut]:
     """Every admin action and every change to someone's job: who, what, target, when, before/after."""
     return [AuditOut.model_validate(row) for row in audit.entries(session, limit=limit, before_id=before_id)]

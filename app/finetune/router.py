@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 from app.auth.policy import anonymous, member, owner
 from app.auth.principal import Principal
 from app.config import Settings
-from app.deps import get_session, get_settings_dep
+from app.deps import SESSION, get_settings_dep
 from app.errors import InvalidInput, PayloadTooLarge
 from app.finetune import service
 from app.finetune.schemas import FinetuneOut
@@ -59,7 +59,7 @@ def _form_fields(form: Any) -> dict[str, Any]:
 async def create_finetune(
     request: Request,
     caller: Principal = Depends(member),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> FinetuneOut:
     """Queue a LoRA fine-tune of a base model; its suites are evaluated when training ends."""
@@ -93,7 +93,7 @@ async def create_finetune(
 def list_finetunes(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
 ) -> list[FinetuneOut]:
     return service.list_finetunes(session, limit=limit, offset=offset)
 
@@ -101,7 +101,7 @@ def list_finetunes(
 @router.get(
     "/{finetune_id}", dependencies=[Depends(anonymous)], response_model=FinetuneOut, responses={404: {}}
 )
-def get_finetune(finetune_id: int, session: Session = Depends(get_session)) -> FinetuneOut:
+def get_finetune(finetune_id: int, session: Session = SESSION) -> FinetuneOut:
     """Status, step, loss history, ETA, contamination report and the tuned model's evaluations."""
     return service.get(session, finetune_id)
 
@@ -110,7 +110,9 @@ def get_finetune(finetune_id: int, session: Session = Depends(get_session)) -> F
     "/{finetune_id}/cancel", response_model=FinetuneOut, responses={401: {}, 403: {}, 404: {}, 409: {}}
 )
 def cancel_finetune(
-    finetune_id: int, caller: Principal = Depends(owner), session: Session = Depends(get_session)
+    finetune_id: int,
+    caller: Principal = Depends(owner),
+    session: Session = SESSION,
 ) -> FinetuneOut:
     """Stop a queued or training fine-tune (its submitter or an admin)."""
     return service.cancel(session, finetune_id, caller)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.policy import anonymous
 from app.config import Settings
-from app.deps import get_session, get_settings_dep
+from app.deps import SESSION, get_session, get_settings_dep
 from app.leaderboard.cache import ViewCache
 from app.leaderboard.entries import board_version
 from app.leaderboard.export import csv_lines
@@ -56,7 +56,7 @@ def board_view(
 def get_leaderboard(
     request: Request,
     view: tuple[BoardQuery, Suite] = Depends(board_view),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
 ) -> Response:
     body = cached_view(
         request,

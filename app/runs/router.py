@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.auth.policy import admin, anonymous, owner
 from app.auth.principal import Principal
 from app.config import Settings
-from app.deps import get_session, get_settings_dep
+from app.deps import SESSION, get_settings_dep
 from app.runs import artifacts, service
 from app.runs.queue_view import QueueSnapshot, queue_snapshot
 from app.runs.schemas import RequestOut, RequestPatch
@@ -20,7 +20,7 @@ queue_router = APIRouter(prefix="/api/v1", tags=["requests"])
 
 
 @queue_router.get("/queue", dependencies=[Depends(anonymous)], response_model=QueueSnapshot)
-def get_queue(limit: int = Query(20, ge=1, le=200), session: Session = Depends(get_session)) -> QueueSnapshot:
+def get_queue(limit: int = Query(20, ge=1, le=200), session: Session = SESSION) -> QueueSnapshot:
     """Running (progress, current task, ETA), pending (place in line), latest failed and finished:
     what the submit page polls to update without a reload."""
     return queue_snapshot(session, limit)
@@ -32,7 +32,7 @@ def list_requests(
     model_id: int | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
 ) -> list[RequestOut]:
     return service.list_requests(session, status=status, model_id=model_id, limit=limit, offset=offset)
 
@@ -40,7 +40,7 @@ def list_requests(
 @router.get(
     "/{request_id}", dependencies=[Depends(anonymous)], response_model=RequestOut, responses={404: {}}
 )
-def get_request(request_id: int, session: Session = Depends(get_session)) -> RequestOut:
+def get_request(request_id: int, session: Session = SESSION) -> RequestOut:
     return service.get_request(session, request_id)
 
 
@@ -48,7 +48,9 @@ def get_request(request_id: int, session: Session = Depends(get_session)) -> Req
     "/{request_id}/cancel", response_model=RequestOut, responses={401: {}, 403: {}, 404: {}, 409: {}}
 )
 def cancel_request(
-    request_id: int, caller: Principal = Depends(owner), session: Session = Depends(get_session)
+    request_id: int,
+    caller: Principal = Depends(owner),
+    session: Session = SESSION,
 ) -> RequestOut:
     """Stop a PENDING or RUNNING request (its submitter or an admin)."""
     return service.cancel_request(session, request_id, caller)
@@ -60,7 +62,7 @@ def cancel_request(
 def requeue_request(
     request_id: int,
     caller: Principal = Depends(owner),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> RequestOut:
     """Run a FAILED or CANCELLED request again (its submitter or an admin); the earlier end stays in
@@ -75,7 +77,7 @@ def patch_request(
     request_id: int,
     body: RequestPatch,
     caller: Principal = Depends(admin),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
 ) -> RequestOut:
     """Change a waiting request's queue priority (admins)."""
     return service.set_priority(session, request_id, body.priority, caller)
@@ -84,7 +86,7 @@ def patch_request(
 @router.get("/{request_id}/results.json", dependencies=[Depends(anonymous)], responses={404: {}, 409: {}})
 def get_results_json(
     request_id: int,
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> dict[str, Any]:
     """lm-eval's own results document (its schema: results, versions, n-shot, configs, n-samples),
@@ -100,7 +102,7 @@ def get_samples(
     benchmark: str | None = Query(None, description="Only this benchmark's samples"),
     offset: int = Query(0, ge=0),
     limit: int = Query(50, ge=1, le=500),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> dict[str, Any]:
     """Per-sample logs (prompt arguments, responses, target, per-sample metrics), paged. Private

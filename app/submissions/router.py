@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from app.auth.policy import anonymous, member
 from app.auth.principal import Principal
 from app.config import Settings
-from app.deps import get_session, get_settings_dep
+from app.deps import SESSION, get_settings_dep
 from app.submissions import service
 from app.submissions.schemas import ModelOut, SubmissionIn, SubmissionOut
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/models", tags=["models"])
 def submit_model(
     body: SubmissionIn,
     caller: Principal = Depends(member),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> SubmissionOut:
     """Queue a model for evaluation on one or more suites (members; counted against the weekly quota)."""
@@ -33,7 +33,7 @@ def list_models(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     caller: Principal | None = Depends(anonymous),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
 ) -> list[ModelOut]:
     """Newest first. Models an administrator hid are listed for administrators only; each one's own
     GET still answers (hidden: true), so links to it keep working."""
@@ -43,5 +43,5 @@ def list_models(
 
 
 @router.get("/{model_id}", dependencies=[Depends(anonymous)], response_model=ModelOut, responses={404: {}})
-def get_model(model_id: int, session: Session = Depends(get_session)) -> ModelOut:
+def get_model(model_id: int, session: Session = SESSION) -> ModelOut:
     return service.model_out(session, service.get_model(session, model_id))

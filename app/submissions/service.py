@@ -8,16 +8,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.auth import audit
 from app.auth.principal import Principal
 from app.auth.quota import check_weekly_quota
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.queue import jobs
-from app.submissions.references import ResolvedModel, resolve
-from app.submissions.schemas import SubmissionIn, SubmissionOut
+from app.submissions.references import ResolvedModel, looks_like_path, resolve
+from app.submissions.schemas import ModelOut, SubmissionIn, SubmissionOut
 from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, LlmModel
 from benchmarks.catalog import all_suites, get_suite, unknown_suites_message
 from benchmarks.private import PRIVATE_SUITE
+
+LARGEST_MODEL_ID = 2**31 - 1  # model.id is a 32-bit integer column
 
 
 def check_suites(names: list[str], private_dir: Path | None = None) -> list[str]:
@@ -55,8 +58,10 @@ def _endpoint_tokenizer(
     if source != "openai":
         return None
     if body.tokenizer:
-        if body.tokenizer.startswith(("bundled:", "/")):
-            resolve(body.tokenizer, None, settings, caller)  # a clear 422 for a missing folder or name
+        if body.tokenizer.startswith("bundled:") or looks_like_path(body.tokenizer):
+            # A clear 422 for a missing folder or name (members: only under the allowed roots), and
+            # the folder kept as resolved, so the worker loads the one that was checked.
+            return resolve(body.tokenizer, None, settings, caller).reference
         return body.tokenizer
     needs = [
         name
@@ -183,11 +188,27 @@ def submit(
 
 
 def get_model(session: Session, model_id: int) -> LlmModel:
-    model = session.get(LlmModel, model_id)
+    # A larger number names no model (model.id is 32-bit; PostgreSQL would refuse to compare it).
+    model = session.get(LlmModel, model_id) if 1 <= model_id <= LARGEST_MODEL_ID else None
     if model is None:
         raise NotFound(f"no model with id {model_id}")
     return model
 
 
-def list_models(session: Session, *, limit: int, offset: int) -> list[LlmModel]:
-    return list(session.scalars(select(LlmModel).order_by(LlmModel.id.desc()).limit(limit).offset(offset)))
+def list_models(session: Session, *, limit: int, offset: int, include_hidden: bool = False) -> list[LlmModel]:
+    """Newest first. Hidden models are left out unless include_hidden (administrators' lists): they
+    are off the boards, and a list of models is how people find what to compare."""
+    query = select(LlmModel).order_by(LlmModel.id.desc()).limit(limit).offset(offset)
+    if not include_hidden:
+        query = query.where(LlmModel.hidden.is_(False))
+    return list(session.scalars(query))
+
+
+def models_out(session: Session, models: list[LlmModel]) -> list[ModelOut]:
+    """The rows as the API serves them, submitters' names read in one query."""
+    names = audit.user_names(session, {model.submitted_by for model in models})
+    return [ModelOut.of(model, names) for model in models]
+
+
+def model_out(session: Session, model: LlmModel) -> ModelOut:
+    return models_out(session, [model])[0]

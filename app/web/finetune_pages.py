@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.policy import anonymous
 from app.config import Settings
-from app.deps import get_session, get_settings_dep
+from app.deps import SESSION, get_settings_dep
 from app.errors import NotFound
 from app.finetune import service
 from app.runs.model_pages import is_whole_number
@@ -22,7 +22,9 @@ RECENT = 20
 
 @router.get("/finetunes", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
 def finetunes_page(
-    request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+    request: Request,
+    session: Session = SESSION,
+    settings: Settings = Depends(get_settings_dep),
 ) -> HTMLResponse:
     recent = service.list_finetunes(session, limit=RECENT, offset=0)
     return render_page(
@@ -39,7 +41,7 @@ def finetunes_page(
 def finetune_page(
     finetune_id: str,
     request: Request,
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> HTMLResponse:
     try:

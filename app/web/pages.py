@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.policy import anonymous
 from app.config import Settings
-from app.deps import get_session, get_settings_dep
+from app.deps import SESSION, get_settings_dep
 from app.errors import NotFound
 from app.runs.compare import MAX_MODELS, MIN_MODELS, BadComparison, Comparison, compare, parse_ids
 from app.runs.model_pages import (
@@ -26,7 +26,7 @@ from app.runs.model_pages import (
 from app.runs.sample_view import SAMPLES_PER_PAGE, browse_samples
 from app.runs.service import list_requests
 from app.submissions.schemas import ModelOut
-from app.submissions.service import list_models
+from app.submissions.service import list_models, models_out
 from app.web.charts import Bar, Series, bars, grouped_bars
 from app.web.i18n import Translator
 from app.web.router import render_page
@@ -68,7 +68,7 @@ def model_page(
     run: str | None = None,
     benchmark: str | None = None,
     offset: str | None = None,
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> HTMLResponse:
     """run, benchmark, offset: which finished request's samples the browser shows, and where."""
@@ -112,7 +112,9 @@ def model_page(
 
 @router.get("/models/{model_id}/scores.csv", dependencies=[Depends(anonymous)])
 def model_scores_csv(
-    model_id: int, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+    model_id: int,
+    session: Session = SESSION,
+    settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     """The model's latest score per suite, data board and benchmark (values on 0..1)."""
     text = scores_csv(session, model_id, settings.resolved_private_dir)
@@ -124,7 +126,8 @@ def model_scores_csv(
 
 
 def _models_to_pick(session: Session) -> list[ModelOut]:
-    return [ModelOut.model_validate(m) for m in list_models(session, limit=MODELS_TO_PICK_FROM, offset=0)]
+    """Recent models, hidden ones left out as on the board (their ids still compare when typed)."""
+    return models_out(session, list_models(session, limit=MODELS_TO_PICK_FROM, offset=0))
 
 
 @router.get("/compare", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
@@ -134,7 +137,7 @@ def compare_page(
     suite: str | None = None,
     data: str | None = None,
     pick: str | None = None,
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> HTMLResponse:
     """ids: 2 to 4 model ids ("1,2,3"); suite and data (hub | bundled): default, the first suite

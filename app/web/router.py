@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.auth.policy import anonymous, member
 from app.auth.principal import Principal
-from app.auth.web_sessions import CSRF_FIELD
+from app.auth.web_sessions import CSRF_FIELD, SESSION_COOKIE
 from app.config import Settings
-from app.deps import get_session, get_settings_dep
+from app.deps import SESSION, get_settings_dep
 from app.errors import AppError, InvalidInput, describe_validation_errors
 from app.leaderboard.cache import ViewCache
 from app.leaderboard.entries import board_version
@@ -27,6 +27,7 @@ from app.submissions.schemas import SubmissionIn
 from app.submissions.service import submit
 from app.web.board_links import BoardLinks, hidden_columns
 from app.web.charts import ScatterPoint, scatter
+from app.web.cookies import delete_session_cookie, presignin_token, set_presignin_cookie
 from app.web.i18n import LANGUAGES, Translator, pick_language
 from benchmarks.catalog import all_suites
 from benchmarks.spec import Suite
@@ -36,15 +37,24 @@ router = APIRouter(include_in_schema=False)
 
 
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+# Stands for the CSP nonce in cached pages (a nonce is url-safe base64, so it never holds a '#').
+NONCE_MARK = b"#csp-nonce#"
 
 
 def render_page(
     request: Request, settings: Settings, name: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
+    """Every page gets who is signed in (`principal`, None for a visitor), the token its forms and
+    fetch calls must send (`csrf_token`) and the nonce its inline scripts need (`csp_nonce`)."""
     suites = all_suites(settings.resolved_private_dir)
     lang, asked = page_language(request)
     other = next(code for code in LANGUAGES if code != lang)
     switch_url = str(request.url.include_query_params(lang=other).remove_query_params("submitted"))
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is not None and principal.via == "session" and principal.csrf_token:
+        csrf_token, new_csrf = principal.csrf_token, False
+    else:
+        csrf_token, new_csrf = presignin_token(request)
     response = TEMPLATES.TemplateResponse(
         request,
         name,
@@ -54,10 +64,20 @@ def render_page(
             "t": Translator(lang),
             "switch_url": switch_url,
             "scatter_svg": scatter,
+            "principal": principal,
+            "csrf_token": csrf_token,
+            "csp_nonce": getattr(request.state, "csp_nonce", ""),
             **context,
         },
         status_code=status_code,
     )
+    if new_csrf:
+        set_presignin_cookie(response, settings, request, csrf_token)
+    if principal is None and request.cookies.get(SESSION_COOKIE):
+        # Signed out elsewhere, expired or disabled: forget the dead cookie, as browsers expect.
+        delete_session_cookie(response, settings, request)
+    if principal is not None:
+        response.headers["Cache-Control"] = "private, no-store"  # a page that names its reader
     return with_language(response, lang, asked)
 
 
@@ -77,24 +97,31 @@ def with_language(response: HTMLResponse, lang: str, asked: str | None) -> HTMLR
 
 @router.get("/", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
 def board(
-    request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+    request: Request,
+    session: Session = SESSION,
+    settings: Settings = Depends(get_settings_dep),
 ) -> HTMLResponse:
     """Served from the app's view cache while the board is unchanged (app/leaderboard/cache.py)."""
     lang, asked = page_language(request)
     suites = all_suites(settings.resolved_private_dir)
     cache: ViewCache | None = request.app.state.view_cache
-    if cache is None:
+    # Only a visitor's page is shared: a signed-in page names its reader and carries their CSRF token.
+    if cache is None or request.state.principal is not None or request.cookies.get(SESSION_COOKIE):
         return _board(request, session, settings, suites)
     # The catalog is part of the key: registering a private benchmark changes tabs and columns.
     catalog = tuple((name, tuple(b.name for b in suite.benchmarks)) for name, suite in suites.items())
     key = ("page", str(request.url), lang, catalog)
     version = board_version(session)
+    nonce = request.state.csp_nonce.encode()
     body = cache.get(version, key)
-    if body is not None:
-        return with_language(HTMLResponse(body), lang, asked)
+    if body is not None:  # the stored page's scripts get this response's nonce
+        return with_language(HTMLResponse(body.replace(NONCE_MARK, nonce)), lang, asked)
     response = _board(request, session, settings, suites)
-    if response.status_code == 200:
-        cache.put(version, key, bytes(response.body))
+    stored = bytes(response.body)
+    # A page that shows its reader's sign-in token (none does now) is theirs alone.
+    token = str(getattr(response, "context", {}).get("csrf_token", "")).encode()
+    if response.status_code == 200 and not (token and token in stored):
+        cache.put(version, key, stored.replace(nonce, NONCE_MARK))
     return response
 
 
@@ -187,7 +214,9 @@ def _submit_page(
 
 @router.get("/submit", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
 def submit_form(
-    request: Request, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+    request: Request,
+    session: Session = SESSION,
+    settings: Settings = Depends(get_settings_dep),
 ) -> HTMLResponse:
     return _submit_page(request, session, settings)
 
@@ -196,7 +225,7 @@ def submit_form(
 async def submit_post(
     request: Request,
     caller: Principal = Depends(member),
-    session: Session = Depends(get_session),
+    session: Session = SESSION,
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     form = await request.form()

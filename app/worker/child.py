@@ -96,6 +96,10 @@ def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
 
     private_dir = Path(spec["private_dir"])
     suite = get_suite(spec["suite"], private_dir=private_dir)
+    harness = dict(spec["harness"])
+    # A queued job names an endpoint a submitter chose: the worker checks where it connects, at
+    # every connection (the server's own `evalboard eval` does not go through here).
+    harness["openai"] = {**(harness.get("openai") or {}), "guard": True}
     outcome = run_suite(
         ModelTarget(**spec["target"]),
         suite,
@@ -104,7 +108,7 @@ def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
         output_dir=attempt_dir,
         limit=spec.get("limit"),
         on_progress=on_progress,
-        **harness_arguments(spec["harness"]),
+        **harness_arguments(harness),
     )
     return {
         "metrics": [asdict(metric) for metric in outcome.metrics],

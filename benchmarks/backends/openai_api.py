@@ -13,6 +13,7 @@ The API key is never part of the reference or of the recorded arguments: the cal
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -146,9 +147,20 @@ def reproduce_model(
     return name, ",".join(f"{key}={value}" for key, value in pairs.items())
 
 
-def load(args: dict[str, Any], *, api_key: str = DEFAULT_API_KEY) -> Any:
+def load(
+    args: dict[str, Any],
+    *,
+    api_key: str = DEFAULT_API_KEY,
+    allowed_base_urls: Sequence[str] | None = None,
+) -> Any:
     """Build the lm-eval LM; the endpoint is asked for its models first, so a wrong URL, key or
-    model name fails here (ModelLoadError) rather than in the middle of a benchmark."""
+    model name fails here (ModelLoadError) rather than in the middle of a benchmark.
+
+    allowed_base_urls: None for the operator's own runs (any endpoint, as they name it). For jobs
+    from the queue, the server's EVALBOARD_OPENAI_ALLOWED_BASE_URLS: the endpoint must then resolve
+    to public addresses only or be listed there, checked now and again at every connection (see
+    benchmarks.endpoint_guard), and redirects are not followed.
+    """
     from benchmarks.backends.openai_lm import build
 
-    return build(args, api_key=api_key)
+    return build(args, api_key=api_key, allowed_base_urls=allowed_base_urls)

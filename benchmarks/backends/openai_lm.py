@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,6 +21,8 @@ from lm_eval.api.model import LM, CacheHook
 from lm_eval.models.api_models import LMEVAL_MODEL_NONE_ANSWER_PLACEHOLDER, JsonChatStr, TemplateAPI
 from lm_eval.models.openai_completions import LocalChatCompletion, LocalCompletionsAPI
 
+from benchmarks.backends import guarded_http
+from benchmarks.endpoint_guard import EndpointRefused, check_base_url_target
 from benchmarks.target import ModelLoadError
 
 # Payload keys that are client options, not request fields, in create()'s signature.
@@ -41,6 +43,8 @@ def refusals_are_permanent(url: str) -> Iterator[None]:
         yield
     except REFUSALS as exc:
         raise ModelLoadError(f"{url} refused the request: {exc.message}") from exc
+    except EndpointRefused as exc:  # the host now resolves to an address the guard refuses
+        raise ModelLoadError(f"{url} is refused: {exc}") from exc
 
 
 def client_arguments(create: Callable[..., Any], payload: dict[str, Any]) -> dict[str, Any]:
@@ -61,10 +65,19 @@ class ClientTransport(TemplateAPI):
     around these calls is set to a single attempt so failures are not retried twice over.
     """
 
-    def __init__(self, *, api_base: str, api_key: str, client_retries: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        api_base: str,
+        api_key: str,
+        client_retries: int,
+        allowed_base_urls: Sequence[str] | None,
+        **kwargs: Any,
+    ) -> None:
         self._api_base = api_base
         self._api_key = api_key
         self._client_retries = client_retries
+        self._allowed_base_urls = allowed_base_urls  # None: connections are not checked (see build)
         self._sync_client: openai.OpenAI | None = None
         self._async_client: openai.AsyncOpenAI | None = None
         super().__init__(max_retries=1, **kwargs)
@@ -73,13 +86,17 @@ class ClientTransport(TemplateAPI):
     def api_key(self) -> str:
         return self._api_key
 
-    def client_options(self) -> dict[str, Any]:
-        return {
+    def client_options(self, *, asynchronous: bool = False) -> dict[str, Any]:
+        options: dict[str, Any] = {
             "base_url": self._api_base,
             "api_key": self._api_key,
             "max_retries": self._client_retries,
             "timeout": float(self.timeout),
         }
+        if self._allowed_base_urls is not None:
+            make = guarded_http.async_client if asynchronous else guarded_http.sync_client
+            options["http_client"] = make(self._api_base, self._allowed_base_urls)
+        return options
 
     def endpoint(self, client: Any) -> Any:
         """The client resource to call (client.completions or client.chat.completions)."""
@@ -108,7 +125,7 @@ class ClientTransport(TemplateAPI):
     async def get_batched_requests(self, *args: Any, **kwargs: Any) -> Any:
         # lm-eval runs each batch of concurrent requests in a fresh event loop (asyncio.run), and an
         # async HTTP pool is bound to its loop: one client per call.
-        async with openai.AsyncOpenAI(**self.client_options()) as client:
+        async with openai.AsyncOpenAI(**self.client_options(asynchronous=True)) as client:
             self._async_client = client
             try:
                 return await super().get_batched_requests(*args, **kwargs)
@@ -270,18 +287,48 @@ def check_endpoint(client: openai.OpenAI, model: str, base_url: str) -> None:
         ) from exc
     except openai.NotFoundError:
         return  # the server does not list its models; the first request will tell
+    except EndpointRefused as exc:  # the host now resolves to an address the guard refuses
+        raise ModelLoadError(f"{base_url} is refused: {exc}") from exc
     except openai.APIConnectionError as exc:
         # Not a ModelLoadError: the endpoint may be starting, so the worker's retry can help.
         raise RuntimeError(f"could not reach {base_url}: {exc}") from exc
+    except openai.APIStatusError as exc:
+        if 300 <= exc.status_code < 400:  # redirects are not followed (see guarded_http)
+            raise ModelLoadError(
+                f"{base_url} answered with a redirect ({exc.status_code}), which evalboard does not "
+                "follow: give the base URL the endpoint really serves"
+            ) from exc
+        raise
     if model not in served:
         listed = ", ".join(served[:10]) or "none"
         raise ModelLoadError(f"{base_url} does not serve model {model!r}; it lists: {listed}")
 
 
-def build(args: dict[str, Any], *, api_key: str) -> OpenAIEndpointLM:
+def check_target(base_url: str, allowed_base_urls: Sequence[str] | None) -> None:
+    """The API checked the endpoint when it was submitted; checked again here, before any request,
+    because the worker's settings or the host's addresses may have changed since."""
+    if allowed_base_urls is None:
+        return
+    try:
+        check_base_url_target(base_url, allowed_base_urls)
+    except EndpointRefused as exc:
+        raise ModelLoadError(f"{base_url} is refused: {exc}") from exc
+
+
+def build(
+    args: dict[str, Any], *, api_key: str, allowed_base_urls: Sequence[str] | None = None
+) -> OpenAIEndpointLM:
     model, base_url, tokenizer = args["model"], args["base_url"], args.get("tokenizer")
-    transport = {"api_base": base_url, "api_key": api_key, "client_retries": args["max_retries"]}
-    options = {"max_retries": args["max_retries"], "timeout": float(args["timeout"])}
+    check_target(base_url, allowed_base_urls)
+    transport = {
+        "api_base": base_url,
+        "api_key": api_key,
+        "client_retries": args["max_retries"],
+        "allowed_base_urls": allowed_base_urls,
+    }
+    options: dict[str, Any] = {"max_retries": args["max_retries"], "timeout": float(args["timeout"])}
+    if allowed_base_urls is not None:
+        options["http_client"] = guarded_http.sync_client(base_url, allowed_base_urls)
     with openai.OpenAI(base_url=base_url, api_key=api_key, **options) as client:
         check_endpoint(client, model, base_url)
     common = {"model": model, "num_concurrent": args["num_concurrent"], "timeout": args["timeout"]}

@@ -105,12 +105,17 @@ def upgrade() -> None:
         op.create_index(op.f(f"ix_{table}_submitted_by"), table, ["submitted_by"])
         if postgres:
             op.create_foreign_key(
-                op.f(f"fk_{table}_submitted_by_user"), table, "user", ["submitted_by"], ["id"],
+                op.f(f"fk_{table}_submitted_by_user"),
+                table,
+                "user",
+                ["submitted_by"],
+                ["id"],
                 ondelete="SET NULL",
             )
     op.add_column("model", sa.Column("flag_reason", sa.Text(), nullable=True))
     op.add_column("model", sa.Column("hidden", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column("eval_request", sa.Column("history", sa.JSON(), nullable=False, server_default="[]"))
+
 
 def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"

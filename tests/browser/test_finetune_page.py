@@ -11,11 +11,16 @@ from app.config import Settings
 from app.db import session_scope
 from app.tables import FineTune
 from tests.browser.conftest import SCREENSHOTS
+from tests.support.signin import add_person, sign_in_page
 
 DATASET = Path(__file__).resolve().parents[1] / "data" / "finetune" / "alpaca_ko_en.jsonl"
 
 
-def test_a_malformed_upload_shows_the_line_to_fix(page: Page, site: str, tmp_path: Path) -> None:
+def test_a_malformed_upload_shows_the_line_to_fix(
+    page: Page, site: str, board_settings: Settings, tmp_path: Path
+) -> None:
+    add_person(board_settings.resolved_database_url, "alice")
+    sign_in_page(page, site, "alice")
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"instruction": "a", "output": "b"}\n{"instruction": "c", "output": \n', "utf-8")
     page.goto(f"{site}/finetunes?lang=en")
@@ -28,6 +33,8 @@ def test_a_malformed_upload_shows_the_line_to_fix(page: Page, site: str, tmp_pat
 def test_submit_then_watch_the_live_loss_curve_and_cancel(
     page: Page, site: str, board_settings: Settings
 ) -> None:
+    add_person(board_settings.resolved_database_url, "alice")
+    sign_in_page(page, site, "alice")
     page.goto(f"{site}/finetunes?lang=en")
     page.set_input_files("#dataset", str(DATASET))
     page.fill("#max_steps", "50")

@@ -13,7 +13,9 @@ from app.db import session_scope
 from app.runs import service as runs
 from app.tables import EvalRequest, LlmModel, RequestStatus
 from tests.browser.conftest import SCREENSHOTS
+from tests.support.auth import bearer
 from tests.support.board_seed import SeedModel, seed
+from tests.support.signin import add_person, sign_in_page
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -134,7 +136,11 @@ def test_language_toggle_switches_and_is_remembered(page: Page, site: str, board
     expect(page.locator("h1")).to_have_text("모델 제출")
 
 
-def test_submitting_through_the_form_shows_the_pending_entry(page: Page, site: str) -> None:
+def test_submitting_through_the_form_shows_the_pending_entry(
+    page: Page, site: str, board_settings: Settings
+) -> None:
+    add_person(board_settings.resolved_database_url, "alice")
+    sign_in_page(page, site, "alice")
     page.goto(f"{site}/submit?lang=en")
     expect(page.locator("#queue-updated")).to_have_attribute("data-live", "on")  # the live queue runs
     page.locator("#model").fill("bundled:smollm2-135m-instruct")
@@ -161,7 +167,10 @@ def test_queue_updates_without_a_reload_and_a_failed_request_shows_its_reason(
     page.goto(f"{site}/submit?lang=en")
     expect(page.locator("#queue-updated")).to_have_attribute("data-live", "on")
     page.evaluate("window.__same_document = true")
-    created = httpx.post(f"{site}/api/v1/models", json={"model": "bundled:smollm2-135m-instruct"})
+    token = add_person(board_settings.resolved_database_url, "alice")
+    created = httpx.post(
+        f"{site}/api/v1/models", json={"model": "bundled:smollm2-135m-instruct"}, headers=bearer(token)
+    )
     assert created.status_code == 201, created.text
     request_id = created.json()["request_ids"][0]
     expect(page.locator(f'#queue-pending tr[data-request-id="{request_id}"]')).to_be_visible(timeout=10_000)

@@ -25,7 +25,13 @@ OK = b'{"instruction": "a", "output": "b"}'  # a valid one-example dataset
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return make_settings(tmp_path, database_url, finetune_max_upload_bytes=UPLOAD_LIMIT)
+    # The loopback endpoint is listed so that the openai: base model reaches the fine-tune's own check.
+    return make_settings(
+        tmp_path,
+        database_url,
+        finetune_max_upload_bytes=UPLOAD_LIMIT,
+        openai_allowed_base_urls=["http://127.0.0.1:9/v1"],
+    )
 
 
 @pytest.fixture
