@@ -142,9 +142,6 @@ def _signed_in(request: Request, session: Session, settings: Settings, user: Use
     """A fresh session (any earlier one of this browser ends: a session id never outlives a sign-in)."""
     end_session(session, settings, request.cookies.get(SESSION_COOKIE))
     cookie, _csrf = start_session(session, settings, user)
-    # Committed before the redirect is sent: the request's session commits only after the response
-    # has gone out, and the browser's next request must already find its session.
-    session.commit()
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, settings, request, cookie)
     delete_presignin_cookie(response, settings, request)
@@ -162,7 +159,6 @@ def signout(
     """The session row is deleted, so a copy of the cookie stops working too (the policy has checked
     the form's CSRF token: another site cannot sign people out)."""
     end_session(session, settings, request.cookies.get(SESSION_COOKIE))
-    session.commit()  # gone before the next page asks (see _signed_in)
     response = RedirectResponse("/", status_code=303)
     delete_session_cookie(response, settings, request)
     return response
