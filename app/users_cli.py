@@ -80,6 +80,17 @@ def list_users() -> None:
     Console(width=200).print(table)
 
 
+@users_app.command("password")
+def set_password(name: str) -> None:
+    """Set or replace a person's web sign-in password, read from stdin (their sessions end)."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    with _database() as session:
+        user = accounts.get_user(session, name)
+        accounts.set_password(session, user, password)
+        audit.record(session, None, "user.password", "user", name)
+    console.print(f"password set for {name}; they sign in again everywhere")
+
+
 @users_app.command("disable")
 def disable_user(name: str) -> None:
     """Disable a person: their sessions end and their tokens stop working."""

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.auth import token_cache
@@ -77,9 +77,11 @@ def list_users(session: Session) -> list[User]:
 
 
 def set_password(session: Session, user: User, password: str) -> None:
+    """A new password ends every web session of the user (someone who knew the old one is signed out)."""
     if problem := password_problem(password):
         raise InvalidInput(problem, field="password")
     user.password_hash = hash_password(password)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     session.flush()
 
 

@@ -116,3 +116,17 @@ def cancel_finetune(
 ) -> FinetuneOut:
     """Stop a queued or training fine-tune (its submitter or an admin)."""
     return service.cancel(session, finetune_id, caller)
+
+
+@router.post(
+    "/{finetune_id}/requeue", response_model=FinetuneOut, responses={401: {}, 403: {}, 404: {}, 409: {}}
+)
+def requeue_finetune(
+    finetune_id: int,
+    caller: Principal = Depends(owner),
+    session: Session = SESSION,
+    settings: Settings = Depends(get_settings_dep),
+) -> FinetuneOut:
+    """Train a failed or cancelled fine-tune again (its submitter or an admin); the earlier end stays in
+    the audit log."""
+    return service.requeue(session, finetune_id, caller, settings.job_max_attempts)

@@ -232,3 +232,45 @@ def cancel(session: Session, finetune_id: int, caller: Principal) -> FinetuneOut
         after={"status": "cancelled"},
     )
     return to_out(session, finetune)
+
+
+def requeue(session: Session, finetune_id: int, caller: Principal, max_attempts: int) -> FinetuneOut:
+    """A FAILED or CANCELLED fine-tune trains again from its stored dataset, as a new job. One that
+    already produced a tuned model is not retrained over it: start a new fine-tune instead."""
+    finetune = _get(session, finetune_id)
+    ensure_may_act(caller, finetune.submitted_by, f"fine-tune {finetune_id}")
+    if finetune.status not in (FineTuneStatus.FAILED, FineTuneStatus.CANCELLED):
+        raise Conflict(
+            f"fine-tune {finetune_id} is {finetune.status}; only failed or cancelled ones can be requeued"
+        )
+    if finetune.tuned_model_id is not None:
+        raise Conflict(
+            f"fine-tune {finetune_id} already produced a tuned model (id {finetune.tuned_model_id}); "
+            "start a new fine-tune instead of training over it"
+        )
+    before = {"status": finetune.status, "error": finetune.error, "attempts": finetune.attempts}
+    finetune.status = FineTuneStatus.QUEUED
+    finetune.error = None
+    finetune.finished_at = None
+    finetune.step = 0
+    finetune.losses = []
+    finetune.eta_seconds = None
+    job = jobs.enqueue(
+        session,
+        kind="finetune",
+        request_id=None,
+        payload={"finetune_id": finetune.id},
+        max_attempts=max_attempts,
+    )
+    finetune.job_id = job.id
+    session.flush()
+    audit.record(
+        session,
+        caller,
+        "finetune.requeue",
+        "finetune",
+        finetune_id,
+        before=before,
+        after={"status": "queued"},
+    )
+    return to_out(session, finetune)

@@ -155,5 +155,10 @@ def test_the_owner_may_do_what_another_member_may_not(
     finetune_path = f"/api/v1/finetunes/{ids['finetune_id']}/cancel"
     assert client.post(finetune_path, headers=who["b"]).status_code == 403
     assert client.post(finetune_path, headers=who["admin"]).json()["status"] == "cancelled"
+    requeue_path = f"/api/v1/finetunes/{ids['finetune_id']}/requeue"
+    assert client.post(requeue_path, headers=who["b"]).status_code == 403
+    requeued_finetune = client.post(requeue_path, headers=who["a"])
+    assert requeued_finetune.status_code == 200 and requeued_finetune.json()["status"] == "queued"
+    assert client.post(requeue_path, headers=who["a"]).status_code == 409  # queued: nothing to requeue
     actions = [row["action"] for row in client.get("/api/v1/audit", headers=who["admin"]).json()]
-    assert actions[:3] == ["finetune.cancel", "request.requeue", "request.cancel"]
+    assert actions[:4] == ["finetune.requeue", "finetune.cancel", "request.requeue", "request.cancel"]
