@@ -35,21 +35,33 @@ def bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
+def cached_principal(token: str) -> Principal | None:
+    """The answer this process already has for the token: its principal, a 401 for a refusal it
+    remembers, or None when it must be looked up (no database work here: the policy's fast path)."""
+    cached = token_cache.get(digest(token))
+    if cached is None:
+        return None
+    if cached.principal is None:
+        raise Unauthorized(cached.problem or "the token is not valid")
+    return cached.principal
+
+
 def principal_from_token(settings: Settings, token: str) -> Principal:
     if not looks_like_api_token(token):
         raise Unauthorized(
             "that is not an evalboard API token (they start with evb_); create one with "
             "`evalboard tokens create NAME`"
         )
+    known = cached_principal(token)
+    if known is not None:
+        return known
     token_hash = digest(token)
-    cached = token_cache.get(token_hash)
-    if cached is None:
-        with session_scope(settings.resolved_database_url) as session:
-            cached = _look_up(session, token, token_hash, settings.auth_cache_seconds)
-        token_cache.put(token_hash, cached)
-    if cached.principal is None:
-        raise Unauthorized(cached.problem or "the token is not valid")
-    return cached.principal
+    with session_scope(settings.resolved_database_url) as session:
+        looked_up = _look_up(session, token, token_hash, settings.auth_cache_seconds)
+    token_cache.put(token_hash, looked_up)
+    if looked_up.principal is None:
+        raise Unauthorized(looked_up.problem or "the token is not valid")
+    return looked_up.principal
 
 
 def _look_up(session: Session, token: str, token_hash: str, ttl: float) -> token_cache.CachedLookup:
@@ -60,7 +72,7 @@ def _look_up(session: Session, token: str, token_hash: str, ttl: float) -> token
     now = utcnow()
 
     def refused(problem: str) -> token_cache.CachedLookup:
-        return token_cache.CachedLookup(None, problem, None, expires)
+        return token_cache.CachedLookup(None, problem, expires)
 
     if row is None or row.ApiToken.token_hash != token_hash:
         return refused("unknown token: check that it was copied whole, or create a new one")
@@ -76,7 +88,7 @@ def _look_up(session: Session, token: str, token_hash: str, ttl: float) -> token
     if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_EVERY:
         session.execute(update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now))
     principal = Principal(user.id, user.name, user.role, via="token", token_prefix=api_token.prefix)
-    return token_cache.CachedLookup(principal, None, api_token.id, expires)
+    return token_cache.CachedLookup(principal, None, expires)
 
 
 def principal_from_session(settings: Settings, session_id: str) -> Principal | None:

@@ -23,9 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 
-from app.auth import token_cache
-from app.auth.authenticate import authenticate, bearer_token
-from app.auth.credentials import digest
+from app.auth.authenticate import authenticate, bearer_token, cached_principal
 from app.auth.principal import Principal
 from app.auth.web_sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE
 from app.errors import Forbidden, Unauthorized
@@ -41,17 +39,15 @@ class Access(enum.StrEnum):
 
 
 async def _principal(request: Request) -> Principal | None:
-    settings = request.app.state.settings
+    """Without a thread hop when nothing needs the database: no credentials, or a cached token."""
     token = bearer_token(request)
     if token is not None:
-        cached = token_cache.get(digest(token))
-        if cached is not None:
-            if cached.principal is None:
-                raise Unauthorized(cached.problem or "the token is not valid")
-            return cached.principal
+        known = cached_principal(token)
+        if known is not None:
+            return known
     elif not request.cookies.get(SESSION_COOKIE):
         return None
-    return await run_in_threadpool(authenticate, request, settings)
+    return await run_in_threadpool(authenticate, request, request.app.state.settings)
 
 
 async def _check_csrf(request: Request, principal: Principal) -> None:

@@ -17,7 +17,6 @@ MAX_ENTRIES = 10_000
 class CachedLookup:
     principal: Principal | None  # None: the token is unknown, revoked or expired
     problem: str | None  # why it was refused
-    token_id: int | None
     expires_at: float  # monotonic
 
 

@@ -109,14 +109,8 @@ def _state(request: EvalRequest) -> dict[str, Any]:
     return {"status": request.status, "error": request.error, "attempts": request.attempts}
 
 
-def cancel_request(session: Session, request_id: int, caller: Principal | None) -> RequestOut:
-    """caller None: the server's command line."""
-    if caller is None:
-        request = session.get(EvalRequest, request_id)
-        if request is None:
-            raise NotFound(f"no evaluation request with id {request_id}")
-    else:
-        request = _owned_request(session, request_id, caller)
+def cancel_request(session: Session, request_id: int, caller: Principal) -> RequestOut:
+    request = _owned_request(session, request_id, caller)
     if request.status not in ACTIVE_REQUEST_STATUSES:
         raise Conflict(
             f"request {request_id} is {request.status}; only PENDING or RUNNING requests can be cancelled"

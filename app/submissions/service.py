@@ -17,6 +17,7 @@ from app.queue import jobs
 from app.submissions.references import ResolvedModel, looks_like_path, resolve
 from app.submissions.schemas import ModelOut, SubmissionIn, SubmissionOut
 from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, LlmModel
+from benchmarks.backends.openai_api import parse_reference
 from benchmarks.catalog import all_suites, get_suite, unknown_suites_message
 from benchmarks.private import PRIVATE_SUITE
 
@@ -37,7 +38,7 @@ def check_private_suites(suites: list[str], resolved: ResolvedModel, settings: S
     endpoint the operator trusts (EVALBOARD_OPENAI_TRUSTED_BASE_URLS)."""
     if PRIVATE_SUITE not in suites or resolved.source != "openai":
         return
-    base_url = resolved.reference.partition("@")[2]
+    _, base_url = parse_reference(resolved.reference)  # model names may hold "@" themselves
     trusted = settings.openai_trusted_base_urls
     if not any(base_url.rstrip("/") == url.rstrip("/") for url in trusted):
         others = [name for name in suites if name != PRIVATE_SUITE] or ["smoke"]

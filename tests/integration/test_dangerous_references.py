@@ -112,6 +112,9 @@ def test_private_items_go_only_to_a_trusted_endpoint(
     settings.openai_trusted_base_urls = [LOOPBACK]
     code, body = submit_private()
     assert code == 201, body
+    # A model name holding "@" (as "@cf/meta/llama-3" does) still finds the endpoint's URL.
+    code, body = submit(client, model=f"openai:@cf/m@{LOOPBACK}", tokenizer="org/t", suites=["private"])
+    assert code == 201, body
 
 
 def run_one_job(settings: Settings) -> str:
