@@ -45,6 +45,7 @@ SHORT_ANSWER_PROMPT = (
 HOOKS_SOURCE = '''"""Written by evalboard (benchmarks/private.py): hooks the private task YAMLs here name."""
 
 from benchmarks.private import load_items  # noqa: F401
+from benchmarks.private_templates import load_split_files  # noqa: F401
 from benchmarks.tasks.smoke.metrics import process_results  # noqa: F401
 '''
 
@@ -67,12 +68,19 @@ class PrivateBenchmark:
     random_baseline: float
     sha256: str  # of the stored items: a replaced data file is a new benchmark version
     registered_at: str
+    # A private-set template's id ("ko-llm-v2/ko_gpqa"): the benchmark belongs to that suite, not
+    # to the "private" one (benchmarks/private_templates.py).
+    template: str | None = None
 
     @property
     def task(self) -> str:
         return f"{TASK_PREFIX}{self.name}"
 
     def spec(self) -> BenchmarkSpec:
+        if self.template:
+            from benchmarks.private_templates import registered_spec
+
+            return registered_spec(self.template, self.task, self.items, self.sha256)
         generation = self.kind == "generation"
         return BenchmarkSpec(
             name=self.name,
@@ -107,7 +115,7 @@ def read_registry(private_dir: Path) -> dict[str, PrivateBenchmark]:
 
 def private_suite(private_dir: Path) -> Suite | None:
     """The suite of every registered private benchmark; None when none is registered."""
-    registry = read_registry(private_dir)
+    registry = {name: entry for name, entry in read_registry(private_dir).items() if not entry.template}
     if not registry:
         return None
     return Suite(
@@ -120,6 +128,11 @@ def private_suite(private_dir: Path) -> Suite | None:
         ),
         benchmarks=tuple(entry.spec() for entry in registry.values()),
     )
+
+
+def registered_templates(private_dir: Path) -> dict[str, BenchmarkSpec]:
+    """Template id -> the spec running on the items an operator registered for it."""
+    return {entry.template: entry.spec() for entry in read_registry(private_dir).values() if entry.template}
 
 
 def load_items(data_file: str = "", **_metadata: Any) -> Any:
@@ -251,16 +264,21 @@ def register(
         sha256=hashlib.sha256(stored.encode()).hexdigest(),
         registered_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    with _locked(private_dir):
+    with locked(private_dir):
         data_path = private_dir / "data" / name / "test.jsonl"
-        _write_atomic(data_path, stored)
-        _write_atomic(private_dir / "tasks" / f"{HOOKS_MODULE}.py", HOOKS_SOURCE)
-        _write_atomic(private_dir / "tasks" / f"{entry.task}.yaml", task_yaml(entry, data_path))
-        registry = read_registry(private_dir)
-        registry[name] = entry
-        document = {"benchmarks": {key: asdict(value) for key, value in registry.items()}}
-        _write_atomic(private_dir / REGISTRY_FILE, json.dumps(document, indent=2, ensure_ascii=False))
+        write_atomic(data_path, stored)
+        write_atomic(private_dir / "tasks" / f"{HOOKS_MODULE}.py", HOOKS_SOURCE)
+        write_atomic(private_dir / "tasks" / f"{entry.task}.yaml", task_yaml(entry, data_path))
+        save_entry(private_dir, entry)
     return entry
+
+
+def save_entry(private_dir: Path, entry: PrivateBenchmark) -> None:
+    """Record an entry (the caller holds the lock); the same name replaces the earlier one."""
+    registry = read_registry(private_dir)
+    registry[entry.name] = entry
+    document = {"benchmarks": {key: asdict(value) for key, value in registry.items()}}
+    write_atomic(private_dir / REGISTRY_FILE, json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def task_yaml(entry: PrivateBenchmark, data_path: Path) -> str:
@@ -313,7 +331,7 @@ def _metric(name: str) -> list[str]:
 
 
 @contextmanager
-def _locked(private_dir: Path) -> Iterator[None]:
+def locked(private_dir: Path) -> Iterator[None]:
     """Two admins registering at once must not lose each other's registry entry."""
     private_dir.mkdir(parents=True, exist_ok=True)
     with (private_dir / ".lock").open("w") as lock:
@@ -321,7 +339,7 @@ def _locked(private_dir: Path) -> Iterator[None]:
         yield
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, "utf-8")
