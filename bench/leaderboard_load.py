@@ -3,9 +3,10 @@ open-loop load generator in its own process on loopback.
 
 1. Creates a PostgreSQL database, migrates it, registers 12 private benchmarks (a few generated items
    each) in a temporary private dir: the suite "private" is the only way to get 12 benchmarks.
-2. Seeds models, finished requests and primary results with bulk inserts (model facts varied so
-   filters select realistic slices; a few models have an older re-run or miss a benchmark), then
-   builds the board's index with the real code, app.leaderboard.entries.rebuild_all (timed).
+2. Seeds models, finished requests, primary results and per-item scores with bulk inserts (model
+   facts varied so filters select realistic slices; a few models have an older re-run or miss a
+   benchmark), then builds the board's index with the real code, app.leaderboard.entries.rebuild_all
+   (timed), which includes the rank bootstrap of every row (app/leaderboard/rank_stats.py).
 3. Per server worker count: starts the app (1 worker: `evalboard serve --no-local-worker`; more:
    `uvicorn app.main:create_app --factory --workers N`), checks every URL once, then drives each
    target from bench/loadgen.py (a separate process) at a fixed arrival rate with keep-alive
@@ -14,13 +15,15 @@ open-loop load generator in its own process on loopback.
    view costs right after a request finishes, or a view nobody asked for before).
    Targets: `GET /api/v1/leaderboard?suite=private` (50 rows), `GET /?suite=private`, and a mix of
    filtered, searched, sorted and cursor-page API views, one in 11 a search never made before.
-4. Prints p50 / p99 / achieved requests/s per target against the goals (p99 < 50 ms for the API and
+4. Times --writes finished requests written as a worker writes them (runs.mark_finished: results,
+   item scores, board row, ranks, the bootstrap of the rows whose neighbour changed).
+5. Prints p50 / p99 / achieved requests/s per target against the goals (p99 < 50 ms for the API and
    < 150 ms for the page at 200 requests/s, no errors), writes bench/results/leaderboard_load.json
    (or --json PATH) and drops the database unless --keep-db.
 
     .venv/bin/python bench/leaderboard_load.py [--models 10000] [--rate 200] [--duration 30]
                                                [--workers 1,2] [--view-cache on|off|both]
-                                               [--quick] [--keep-db] [--json PATH]
+                                               [--writes 5] [--quick] [--keep-db] [--json PATH]
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from board_seed import index_board, recreate_database, register_benchmarks, seed  # noqa: E402
+from board_seed import index_board, recreate_database, register_benchmarks, seed, time_writes  # noqa: E402
 
 from app.migrate import upgrade  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
@@ -279,6 +282,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="Smoke check: 1,000 models, 5 s per target.")
     parser.add_argument("--keep-db", action="store_true", help=f"Keep the database {DATABASE}.")
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--writes", type=int, default=5, help="Finished requests timed after the load runs.")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "leaderboard_load.json")
     args = parser.parse_args()
     if args.quick:
@@ -323,6 +327,12 @@ def main() -> None:
                 )
                 print(f"  {HEADER}", flush=True)
                 runs.append(run_server(env, workers, view_cache, args, work))
+        # After the load runs, which expect exactly --models rows: what a worker's commit costs.
+        writes = time_writes(url, private_dir, benchmarks, args.writes, random.Random(args.seed + 1))
+        write_ms = 1000 * statistics.median(writes) if writes else None
+        if write_ms is not None:
+            print(f"one finished request written (results, board row, ranks): median {write_ms:.0f} ms "
+                  f"of {len(writes)}", flush=True)  # fmt: skip
     finally:
         if not args.keep_db:
             recreate_database(DATABASE, drop_only=True)
@@ -347,6 +357,7 @@ def main() -> None:
         "seed_counts": counts,
         "insert_seconds": insert_s,
         "rebuild_all_seconds": rebuild_s,
+        "write_median_ms": write_ms,
         "board_rows": entries,
         "goals_p99_ms": GOALS_MS,
         "runs": runs,

@@ -27,6 +27,8 @@ class SeedModel:
     suite: str = "smoke"
     stderr: float = 0.01
     submitted_at: datetime | None = None
+    # Per-item scores per benchmark (ids t_BENCHMARK:0..n-1), stored with the results; None: none.
+    items: dict[str, list[float]] | None = None
 
 
 def seed(url: str, models: list[SeedModel], metrics: dict[str, str] | None = None) -> list[int]:
@@ -66,6 +68,12 @@ def seed(url: str, models: list[SeedModel], metrics: dict[str, str] | None = Non
                 }
                 for benchmark, value in spec.scores.items()
             ]
-            runs.mark_finished(session, request.id, rows, "/tmp", "", data_source=spec.data_source)
+            item_scores = {
+                benchmark: {"ids": [f"t_{benchmark}:{i}" for i in range(len(scores))], "scores": scores}
+                for benchmark, scores in (spec.items or {}).items()
+            }
+            runs.mark_finished(
+                session, request.id, rows, "/tmp", "", data_source=spec.data_source, item_scores=item_scores
+            )
             ids.append(model.id)
     return ids
