@@ -1,5 +1,5 @@
-"""Judged benchmarks (suites judge-ko, judge-en): the model answers through the backend layer, an
-LLM judge grades the answers.
+"""Judged benchmarks (suites judge-ko, judge-en, logickor): the model answers through the backend
+layer, an LLM judge grades the answers.
 
 Answers come from the same lm-eval LM object every benchmark uses (HF, vLLM or an endpoint), one
 generate_until call per turn: the second turn of a conversation is built from the first turn's
@@ -11,25 +11,33 @@ The judge (evaluators/judge) is the configured OpenAI-compatible endpoint, or, i
 default, the bundled model behind the local adapter in this process. Its replies are cached in
 the database (evaluators/judge/cache.py), keyed by judge model, prompt version, messages and
 parameters. Each sample keeps the judge's rationale for the model page.
+
+A suite's judged part runs in three steps (run_judged_benchmarks): the model answers every judged
+benchmark; the judging is estimated (calls, tokens, cost, cache hits) and checked against the
+request's budget (benchmarks/judge_budget.py), before any judge call; then the judge grades.
+Each benchmark kind's steps are in benchmarks/judged_methods.py, its items in
+benchmarks/judged_data.py (the bundled sample, or the public set `datasets pull` saved).
 """
 
 from __future__ import annotations
 
-import random
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bundled_data import bundle_dir, read_jsonl
-from benchmarks.results import MetricValue
+from benchmarks import judged_data, judged_methods
+from benchmarks.judge_budget import check_before_judging, exceeded_while_judging, usage_record
+from benchmarks.judged_methods import SCORED_BY, Answered
 from benchmarks.spec import BenchmarkSpec
 from benchmarks.target import PermanentRunError
 
-SCORED_BY = "evalboard-judge"
 LOCAL_JUDGE = "bundled:smollm2-135m-instruct"  # the embedded default's judge
-BOOTSTRAP_RESAMPLES = 200
+LOCAL_TIMEOUT_S = 1800.0  # per request to the in-process local judge
+__all__ = ["LOCAL_JUDGE", "SCORED_BY", "JudgeSetup", "generate_conversations", "open_judge",
+           "run_judged_benchmarks"]  # fmt: skip
 
 
 @dataclass
@@ -44,6 +52,8 @@ class JudgeSetup:
     local_model: str = LOCAL_JUDGE
     device: str = "cpu"
     max_tokens: int | None = None  # the local judge's reply-length cap (a configured endpoint has its own)
+    budget_usd: float | None = None  # per request: judging stops, and is not started, over it
+    repeats: int = 1  # gradings per item (evaluators/judge/repeats.py)
 
 
 @contextmanager
@@ -53,7 +63,7 @@ def open_judge(setup: JudgeSetup, cache_dir: Path) -> Iterator[Any]:
     from evaluators.judge.client import JudgeClient, JudgeEndpoint
 
     if setup.endpoint is not None:
-        yield JudgeClient(setup.endpoint, setup.cache)
+        yield JudgeClient(setup.endpoint, setup.cache, budget_usd=setup.budget_usd)
         return
     from benchmarks.bundled import BUNDLED_MODELS, BUNDLED_PREFIX, ensure_converted
     from evaluators.judge.local_adapter import LocalChatModel, make_app, serve_in_thread
@@ -68,10 +78,11 @@ def open_judge(setup: JudgeSetup, cache_dir: Path) -> Iterator[Any]:
     folder = ensure_converted(BUNDLED_MODELS[name], cache_dir)
     model = LocalChatModel(str(folder), name=setup.local_model, device=setup.device)
     with serve_in_thread(make_app(model)) as url:
-        endpoint = JudgeEndpoint(
-            base_url=url, model=setup.local_model, concurrency=16, max_tokens=setup.max_tokens
-        )
-        yield JudgeClient(endpoint, setup.cache)
+        # A CPU batch of 16 long prompts (G-Eval's Korean ones are ~1,000 tokens) takes minutes; a
+        # client timeout would only queue the same work again behind it.
+        endpoint = JudgeEndpoint(base_url=url, model=setup.local_model, concurrency=16,
+                                 max_tokens=setup.max_tokens, timeout_s=LOCAL_TIMEOUT_S)  # fmt: skip
+        yield JudgeClient(endpoint, setup.cache)  # a local judge costs nothing: no budget applies
 
 
 # --- answers -------------------------------------------------------------------------------------
@@ -113,239 +124,31 @@ def generate_conversations(
     return answers, prompts
 
 
-# --- benchmarks ----------------------------------------------------------------------------------
-
-
-def load_items(spec: BenchmarkSpec, limit: int | None) -> list[dict[str, Any]]:
-    assert spec.judge is not None
-    items = read_jsonl(bundle_dir(spec.judge.bundle) / "test.jsonl")
-    return items[:limit] if limit else items
-
-
-def _bootstrap_lc(outcomes: list[float], differences: list[float]) -> float | None:
-    """Standard error of the length-controlled win rate: items resampled with a fixed seed."""
-    from evaluators.judge.pairwise import length_controlled_win_rate
-
-    if len(outcomes) < 2:
-        return None
-    rng = random.Random(1234)
-    values = []
-    for _ in range(BOOTSTRAP_RESAMPLES):
-        picks = [rng.randrange(len(outcomes)) for _ in outcomes]
-        value = length_controlled_win_rate([outcomes[p] for p in picks], [differences[p] for p in picks])
-        if value is not None:
-            values.append(value)
-    mean = sum(values) / len(values)
-    return (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-
-
-def run_judged(
-    spec: BenchmarkSpec,
-    lm: Any,
-    client: Any,
-    setup: JudgeSetup,
-    *,
-    use_chat_template: bool,
-    limit: int | None,
-    max_gen_toks: int | None,
-    provenance: dict[str, Any],
-) -> tuple[list[MetricValue], list[dict[str, Any]]]:
-    """Answer, judge and score one judged benchmark: (metric rows, per-sample records)."""
-    judge = spec.judge
-    assert judge is not None
-    items = load_items(spec, limit)
-    length = max_gen_toks or judge.max_gen_toks
-    stats_before = client.stats.as_dict()
-    if judge.method == "single":
-        rows, samples = _single(spec, lm, client, setup, items, use_chat_template, length)
-    elif judge.method == "pairwise":
-        rows, samples = _pairwise(spec, lm, client, setup, items, use_chat_template, length)
-    else:
-        raise ValueError(f"unknown judge method {judge.method!r}")
-    after = client.stats.as_dict()
-    stats = {k: v - stats_before[k] for k, v in after.items() if isinstance(v, int)}  # this benchmark's
-    stats["cost_usd"] = client.endpoint.cost(stats["prompt_tokens"], stats["completion_tokens"])
-    endpoint = client.endpoint
-    record = {
-        "method": judge.method,
-        "judge_model": endpoint.model,
-        "judge_endpoint": "local adapter (bundled model)" if setup.endpoint is None else endpoint.base_url,
-        "use_logprobs": setup.use_logprobs,
-        "answer_max_gen_toks": length,
-        "usage": stats,
-    }
-    for row in rows:
-        row.provenance = {**provenance, "judge": {**record, **row.provenance.get("judge", {})}}
-    return rows, samples
-
-
-def _row(spec: BenchmarkSpec, metric: str, value: float, stderr: float | None, n: int | None, primary: bool,
-         task: str | None = None, judge: dict[str, Any] | None = None) -> MetricValue:  # fmt: skip
-    return MetricValue(
-        spec.name, task or spec.task, metric, value, stderr, n, primary, {"judge": judge or {}}
-    )
-
-
-def _single(
-    spec: BenchmarkSpec, lm: Any, client: Any, setup: JudgeSetup, items: list[dict[str, Any]],
-    use_chat_template: bool, max_gen_toks: int,
-) -> tuple[list[MetricValue], list[dict[str, Any]]]:  # fmt: skip
-    from evaluators.judge.single import Question, run_single
-
-    assert spec.judge is not None
-    questions = [Question.from_record(item) for item in items]
-    answers, prompts = generate_conversations(
-        lm, [list(q.turns) for q in questions], use_chat_template=use_chat_template, max_gen_toks=max_gen_toks
-    )
-    result = run_single(
-        client, spec.judge.lang, questions, answers,
-        penalize_non_korean=setup.penalize_non_korean, use_logprobs=setup.use_logprobs,
-    )  # fmt: skip
-    summary = {
-        "prompt_version": result.prompt_version,
-        "penalize_non_korean": result.penalize_non_korean,
-        "graded_turns": len(result.ratings()),
-        "unparseable": result.unparseable,
-        "failed": result.failed,
-        "recovered_by_follow_up": result.recovered,
-        "penalized": result.penalized,
-        "by_category": result.by_category(),
-        "scale": "mean rating (1-10) / 10",
-    }
-    corpus = result.corpus()
-    if corpus is None:
-        raise PermanentRunError(
-            f"{spec.name}: the judge rated none of {sum(len(q.turns) for q in questions)} answers "
-            f"({result.unparseable} replies had no rating, {result.failed} calls failed); "
-            "check the judge endpoint and model"
-        )
-    rows = [
-        _row(
-            spec,
-            "mt_bench",
-            corpus.value / 10,
-            _tenth(corpus.stderr),
-            len(result.ratings()),
-            True,
-            judge=summary,
-        )
-    ]
-    for turn in range(max(len(q.turns) for q in questions)):
-        score = result.corpus(turn)
-        if score is not None:
-            rows.append(
-                _row(
-                    spec,
-                    f"turn_{turn + 1}",
-                    score.value / 10,
-                    _tenth(score.stderr),
-                    len(result.ratings(turn)),
-                    False,
-                )
-            )
-    for category, value in result.by_category().items():
-        rows.append(_row(spec, "mt_bench", value / 10, None, None, False, task=f"{spec.task}:{category}"))
-    samples = []
-    for index, (question, grades) in enumerate(zip(questions, result.grades, strict=True)):
-        ratings = [g.rating for g in grades if g.rating is not None]
-        samples.append({
-            "doc_id": index,
-            "doc": items[index],
-            "arguments": [[prompts[index][-1], {"max_gen_toks": max_gen_toks}]],
-            "filtered_resps": ["\n\n".join(f"[{t + 1}] {a}" for t, a in enumerate(answers[index]))],
-            "target": "\n\n".join(f"[{t + 1}] {r}" for t, r in enumerate(question.references)),
-            "rating": sum(ratings) / len(ratings) if ratings else None,
-            "metrics": ["rating"],
-            "scored_by": SCORED_BY,
-            "judge": [g.as_dict() for g in grades],
-            "judge_rationale": "\n\n".join(f"[{t + 1}] {_grade_text(g)}" for t, g in enumerate(grades)),
-        })  # fmt: skip
-    return rows, samples
-
-
-def _tenth(value: float | None) -> float | None:
-    return None if value is None else value / 10
-
-
-def _grade_text(grade: Any) -> str:
-    """'rating 7 (reply)' and the judge's reply, for the model page."""
-    rating = "no rating" if grade.rating is None else f"rating {grade.rating:g}"
-    penalty = ", not Korean: lowest rating" if grade.penalized else ""
-    return f"{rating} ({grade.source}{penalty})\n{grade.rationale}"
-
-
-def _pairwise(
-    spec: BenchmarkSpec, lm: Any, client: Any, setup: JudgeSetup, items: list[dict[str, Any]],
-    use_chat_template: bool, max_gen_toks: int,
-) -> tuple[list[MetricValue], list[dict[str, Any]]]:  # fmt: skip
-    from evaluators.judge.pairwise import run_pairwise
-
-    assert spec.judge is not None
-    instructions = [str(item["instruction"]) for item in items]
-    references = [str(item["output"]) for item in items]
-    answers, prompts = generate_conversations(
-        lm, [[i] for i in instructions], use_chat_template=use_chat_template, max_gen_toks=max_gen_toks
-    )
-    outputs = [a[0] for a in answers]
-    result = run_pairwise(
-        client, spec.judge.lang, instructions, outputs, references, use_logprobs=setup.use_logprobs
-    )
-    win = result.win_rate()
-    lc = result.length_controlled()
-    if win is None or lc is None:
-        raise PermanentRunError(
-            f"{spec.name}: the judge gave no verdict on any of {len(items)} pairs "
-            f"({result.unjudged} unjudged); check the judge endpoint and model"
-        )
-    judged = [
-        (o, d) for o, d in zip(result.outcomes, result.length_differences, strict=True) if o is not None
-    ]
-    summary = {
-        "prompt_version": result.prompt_version,
-        "reference_generator": items[0].get("generator"),
-        "judged": len(judged),
-        "unjudged": result.unjudged,
-        "recovered_by_follow_up": result.recovered,
-        "wins": sum(o == 1.0 for o, _ in judged),
-        "ties": sum(o == 0.5 for o, _ in judged),
-        "losses": sum(o == 0.0 for o, _ in judged),
-        "mean_length_difference_chars": sum(d for _, d in judged) / len(judged),
-        "lc_stderr": f"bootstrap over items, {BOOTSTRAP_RESAMPLES} resamples, seed 1234",
-    }
-    lc_stderr = _bootstrap_lc([o for o, _ in judged], [d for _, d in judged])
-    rows = [
-        _row(spec, "lc_win_rate", lc, lc_stderr, len(judged), True, judge=summary),
-        _row(spec, "win_rate", win.value, win.stderr, len(judged), False),
-    ]
-    samples = []
-    for index, item in enumerate(items):
-        first, second = result.verdicts[index]
-        samples.append({
-            "doc_id": index,
-            "doc": item,
-            "arguments": [[prompts[index][0], {"max_gen_toks": max_gen_toks}]],
-            "filtered_resps": [outputs[index]],
-            "target": references[index],
-            "outcome": result.outcomes[index],
-            "metrics": ["outcome"],
-            "scored_by": SCORED_BY,
-            "judge": {"verdict_model_first": first, "verdict_model_second": second,
-                      "rationales": list(result.rationales[index])},
-            "judge_rationale": (
-                f"[model's answer as A] verdict {first or 'none'}\n{result.rationales[index][0]}\n\n"
-                f"[model's answer as B] verdict {second or 'none'}\n{result.rationales[index][1]}"
-            ),
-        })  # fmt: skip
-    return rows, samples
-
-
 # --- the suite's judged part ---------------------------------------------------------------------
+
+
+def load_items(
+    spec: BenchmarkSpec, limit: int | None, data_source: str = "bundled", datasets_dir: Path | None = None
+) -> list[dict[str, Any]]:
+    return judged_data.load_items(spec, data_source, datasets_dir, limit)
 
 
 def _now() -> str:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class _Run:
+    """One judged benchmark between answering and judging."""
+
+    item: Any  # benchmarks.harness.PlannedBenchmark
+    answered: Answered
+    provenance: dict[str, Any]
+    identity: str
+    calls: int | None  # model calls the answers took (None: not counted)
+    started: str
 
 
 def run_judged_benchmarks(
@@ -362,66 +165,122 @@ def run_judged_benchmarks(
     samples_file: Any,
     report: Any,
     done: float,
+    datasets_dir: Path | None = None,
 ) -> None:
-    """run_suite's judged benchmarks (PlannedBenchmark items): answer with the model for each
-    item's backend (`model_for(backend)` -> LoadedModel, loaded once per suite), judge with one
-    client for all of them, append metric rows to `outcome` and samples to `samples_file`."""
-    import json
+    """run_suite's judged benchmarks (PlannedBenchmark items): answer all of them with the model
+    for each item's backend (`model_for(backend)` -> LoadedModel, loaded once per suite), estimate
+    and check the budget, then judge with one client for all of them; append metric rows to
+    `outcome` and samples to `samples_file`."""
+    runs = []
+    for position, item in enumerate(planned):
+        report(done + (1 - done) * position / (2 * len(planned)), f"{item.spec.name} · answering")
+        runs.append(_answer(item, model_for, target, response_cache_dir, limit, max_gen_toks, datasets_dir))
+        if runs[-1].calls is not None:
+            outcome.model_calls = (outcome.model_calls or 0) + runs[-1].calls
+        outcome.model_args = outcome.model_args or model_for(item.backend).args
+    report(done + (1 - done) / 2, "loading judge")
+    with open_judge(setup, cache_dir) as client:
+        estimates = [judged_methods.estimate(client, run.answered, setup.repeats) for run in runs]
+        total = sum(estimates[1:], estimates[0])
+        check_before_judging(total, setup.budget_usd, priced=setup.endpoint is not None)
+        for position, (run, estimate) in enumerate(zip(runs, estimates, strict=True)):
+            progress = done + (1 - done) * (len(planned) + position) / (2 * len(planned))
+            report(progress, f"{run.item.spec.name} · judging ({total.calls} judge calls estimated)")
+            try:
+                rows, samples = _judge(client, run, setup, estimate, total)
+            except Exception as exc:
+                from evaluators.judge.client import JudgeBudgetExceeded
+
+                if isinstance(exc, JudgeBudgetExceeded):
+                    raise exceeded_while_judging(exc, total) from exc
+                raise
+            outcome.metrics.extend(rows)
+            for sample in samples:
+                record = {"benchmark": run.item.spec.name, "task": run.item.task, **sample}
+                samples_file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def _answer(
+    item: Any, model_for: Any, target: Any, response_cache_dir: Path | None, limit: int | None,
+    max_gen_toks: int | None, datasets_dir: Path | None,
+) -> _Run:  # fmt: skip
+    from benchmarks.response_cache import cache_prefix, model_identity
+
+    spec = item.spec
+    assert spec.judge is not None
+    loaded = model_for(item.backend)
+    identity = model_identity(loaded.commit, loaded.backend, loaded.args, target.use_chat_template)
+    lm = loaded.lm
+    if response_cache_dir is not None:  # the same file simple_evaluate uses for this model
+        from lm_eval.api.model import CachingLM
+
+        lm = CachingLM(lm, f"{cache_prefix(response_cache_dir, identity)}_rank0.db")
+    calls_before = getattr(loaded.lm, "model_calls", 0)
+    started = _now()
+    items = load_items(spec, limit, item.data_source, datasets_dir)
+    length = max_gen_toks or spec.judge.max_gen_toks
+    answered = judged_methods.answer(
+        spec, lm, items, use_chat_template=target.use_chat_template, max_gen_toks=length
+    )
+    calls = getattr(loaded.lm, "model_calls", 0) - calls_before if loaded.counts_calls else None
+    provenance = _provenance(item, loaded, target, limit, max_gen_toks)
+    provenance["response_cache"] = (
+        {"model_identity": identity, "model_calls_in_call": calls} if response_cache_dir is not None else None
+    )
+    return _Run(item, answered, provenance, identity, calls, started)
+
+
+def _provenance(
+    item: Any, loaded: Any, target: Any, limit: int | None, max_gen_toks: int | None
+) -> dict[str, Any]:
     import platform
     from importlib.metadata import version
 
     from benchmarks.backends.weights import chat_template_hash
-    from benchmarks.response_cache import cache_prefix, model_identity
 
-    report(done, "loading judge")
-    with open_judge(setup, cache_dir) as client:
-        for position, item in enumerate(planned):
-            spec = item.spec
-            loaded = model_for(item.backend)
-            outcome.model_args = outcome.model_args or loaded.args
-            identity = model_identity(loaded.commit, loaded.backend, loaded.args, target.use_chat_template)
-            lm = loaded.lm
-            if response_cache_dir is not None:  # the same file simple_evaluate uses for this model
-                from lm_eval.api.model import CachingLM
+    return {
+        "task": item.task,
+        "benchmark_version": item.spec.version,
+        "num_fewshot": 0,
+        "data_source": item.data_source,
+        "backend": loaded.backend,
+        "backend_args": loaded.args,
+        "model_commit": loaded.commit,
+        "dtype": loaded.args.get("dtype", target.precision),
+        "apply_chat_template": target.use_chat_template,
+        "chat_template_hash": chat_template_hash(loaded.lm) if target.use_chat_template else None,
+        "limit": limit,
+        "max_gen_toks": max_gen_toks,
+        "lm_eval_version": version("lm_eval"),
+        "seeds": {"bootstrap": 1234},
+        "host": {"python": platform.python_version(), "device": loaded.device},
+    }
 
-                lm = CachingLM(lm, f"{cache_prefix(response_cache_dir, identity)}_rank0.db")
-            report(done + (1 - done) * position / len(planned), f"{spec.name} · answering and judging")
-            calls_before = getattr(loaded.lm, "model_calls", 0)
-            started = _now()
-            provenance = {
-                "task": item.task,
-                "benchmark_version": spec.version,
-                "num_fewshot": 0,
-                "data_source": item.data_source,
-                "backend": loaded.backend,
-                "backend_args": loaded.args,
-                "model_commit": loaded.commit,
-                "dtype": loaded.args.get("dtype", target.precision),
-                "apply_chat_template": target.use_chat_template,
-                "chat_template_hash": chat_template_hash(loaded.lm) if target.use_chat_template else None,
-                "limit": limit,
-                "max_gen_toks": max_gen_toks,
-                "lm_eval_version": version("lm_eval"),
-                "seeds": {"bootstrap": 1234},
-                "host": {"python": platform.python_version(), "device": loaded.device},
-            }
-            rows, samples = run_judged(
-                spec, lm, client, setup, use_chat_template=target.use_chat_template, limit=limit,
-                max_gen_toks=max_gen_toks, provenance=provenance,
-            )  # fmt: skip
-            calls = getattr(loaded.lm, "model_calls", 0) - calls_before if loaded.counts_calls else None
-            finished = _now()
-            for row in rows:
-                row.provenance.update(
-                    started_at=started,
-                    finished_at=finished,
-                    response_cache={"model_identity": identity, "model_calls_in_call": calls}
-                    if response_cache_dir is not None
-                    else None,
-                )
-            outcome.metrics.extend(rows)
-            if calls is not None:
-                outcome.model_calls = (outcome.model_calls or 0) + calls
-            for sample in samples:
-                record = {"benchmark": spec.name, "task": item.task, **sample}
-                samples_file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+def _judge(
+    client: Any, run: _Run, setup: JudgeSetup, estimate: Any, total: Any
+) -> tuple[list[Any], list[Any]]:
+    """Grade one benchmark and stamp its rows with the judge, its usage and the estimate."""
+    stats_before = client.stats.as_dict()
+    rows, samples = judged_methods.grade(client, run.answered, setup)
+    endpoint = client.endpoint
+    record = {
+        "method": run.answered.method,
+        "judge_model": endpoint.model,
+        "judge_endpoint": "local adapter (bundled model)" if setup.endpoint is None else endpoint.base_url,
+        "use_logprobs": setup.use_logprobs,
+        "answer_max_gen_toks": run.answered.max_gen_toks,
+        "usage": usage_record(stats_before, client),
+        "estimate": estimate.as_dict(),
+        "request_estimate": total.as_dict(),
+        "budget_usd": setup.budget_usd if setup.endpoint is not None else None,
+    }
+    finished = _now()
+    for row in rows:
+        row.provenance = {
+            **run.provenance,
+            "judge": {**record, **row.provenance.get("judge", {})},
+            "started_at": run.started,
+            "finished_at": finished,
+        }
+    return rows, samples

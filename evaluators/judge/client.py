@@ -6,7 +6,10 @@ vLLM server, or the bundled model behind a local adapter), with
   connections and bodies that are not JSON (a 429's Retry-After is honoured); other 4xx are
   configuration errors and stop the run at once, with the endpoint's message,
 - token usage per reply and in total, and the cost where prices are configured,
-- the response cache (cache.py): a request seen before is answered without a call.
+- the response cache (cache.py): a request seen before is answered without a call,
+- a budget (USD, optional): once the recorded cost reaches it, no further call is made and the
+  batch stops with JudgeBudgetExceeded; calls already in flight (at most `concurrency`) finish and
+  are counted, so the overshoot is at most their cost.
 
 The endpoint and key come from server configuration only (JudgeEndpoint is built from Settings);
 nothing in a submission can point the judge elsewhere. The openai client's own retries are off,
@@ -32,6 +35,18 @@ CACHE_FLUSH_EVERY = 32
 
 class JudgeConfigError(RuntimeError):
     """The judge endpoint refuses the request itself (bad key, unknown model, bad parameter)."""
+
+
+class JudgeBudgetExceeded(RuntimeError):
+    """The recorded cost reached the client's budget; no further call was made."""
+
+    def __init__(self, spent_usd: float, budget_usd: float, calls: int) -> None:
+        super().__init__(
+            f"judge cost ${spent_usd:.4f} after {calls} calls reached the budget ${budget_usd:.4f}"
+        )
+        self.spent_usd = spent_usd
+        self.budget_usd = budget_usd
+        self.calls = calls
 
 
 @dataclass(frozen=True)
@@ -154,9 +169,12 @@ def _plain_http_client(base_url: str) -> Any:
 
 
 class JudgeClient:
-    def __init__(self, endpoint: JudgeEndpoint, cache: ResponseCache | None = None) -> None:
+    def __init__(
+        self, endpoint: JudgeEndpoint, cache: ResponseCache | None = None, budget_usd: float | None = None
+    ) -> None:
         self.endpoint = endpoint
         self.cache = cache
+        self.budget_usd = budget_usd  # None: no limit; an unpriced endpoint never reaches one
         self.stats = JudgeStats()
         self._unsaved: list[CachedReply] = []
 
@@ -188,10 +206,18 @@ class JudgeClient:
         misses: dict[str, int] = {}  # the same request twice in one batch is asked once
         for index in pending:
             misses.setdefault(keys[index], index)
+        tasks = [
+            asyncio.ensure_future(self._ask(client, semaphore, requests[i], keys[i])) for i in misses.values()
+        ]
         try:
-            answered = await asyncio.gather(
-                *(self._ask(client, semaphore, requests[i], keys[i]) for i in misses.values())
-            )
+            answered = await asyncio.gather(*tasks)
+        except BaseException:
+            # One request stopped the batch (a refused request, the budget): the rest stop too,
+            # before they make calls nobody will read.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         finally:
             await client.close()
             await self._flush()
@@ -220,9 +246,10 @@ class JudgeClient:
         last_error = ""
         while True:
             attempts += 1
-            self.stats.calls += 1
             try:
                 async with semaphore:
+                    self._check_budget()  # here, not before waiting: replies that came meanwhile count
+                    self.stats.calls += 1
                     # The client's own post, not chat.completions.create: that first runs a typed
                     # transform over the parameters (~1.5 ms of CPU a call, a no-op for text messages
                     # and scalar parameters), and 16 replies at once queue on this one event loop.
@@ -267,3 +294,11 @@ class JudgeClient:
 
     def _total_cost(self) -> None:
         self.stats.cost_usd = self.endpoint.cost(self.stats.prompt_tokens, self.stats.completion_tokens)
+
+    def _check_budget(self) -> None:
+        if self.budget_usd is None:
+            return
+        spent = self.endpoint.cost(self.stats.prompt_tokens, self.stats.completion_tokens)
+        if spent is not None and spent >= self.budget_usd:
+            self.stats.cost_usd = spent
+            raise JudgeBudgetExceeded(spent, self.budget_usd, self.stats.calls)

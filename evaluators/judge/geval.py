@@ -18,9 +18,11 @@ from typing import Any
 from evaluators.base import CorpusScore, mean_score
 from evaluators.judge import prompt_store
 from evaluators.judge.client import JudgeReply, JudgeRequest
+from evaluators.judge.estimate import Estimate, estimate_requests
 
 CRITERIA = ("coherence", "consistency", "fluency", "relevance")
 SCORE_IN_TEXT = re.compile(r"(?<![\d.])(\d+)(?![\d.])")
+REPLY_TOKENS = 5  # the score alone: the requests' whole max_tokens, per sample
 
 
 def prompts() -> dict[str, Any]:
@@ -58,6 +60,7 @@ class GEvalScore:
     method: str  # "logprobs" | "samples" | "unparseable" | "failed"
     parsed_samples: int = 0
     unparseable_samples: int = 0
+    reply: str = ""  # the judge's first reply (or why there is none): shown beside the score
 
 
 def parse_score(text: str, allowed: Sequence[int]) -> int | None:
@@ -83,17 +86,18 @@ def score_from_logprobs(top_logprobs: Sequence[dict[str, float]], allowed: Seque
 
 def score_reply(reply: JudgeReply, allowed: Sequence[int]) -> GEvalScore:
     if not reply.ok:
-        return GEvalScore(None, "failed")
+        return GEvalScore(None, "failed", reply=f"judge call failed: {reply.error}")
+    text = reply.texts[0] if reply.texts else ""
     if reply.top_logprobs:
         value = score_from_logprobs(reply.top_logprobs, allowed)
         if value is not None:
-            return GEvalScore(value, "logprobs", parsed_samples=1)
+            return GEvalScore(value, "logprobs", parsed_samples=1, reply=text)
     parsed = [parse_score(text, allowed) for text in reply.texts]
     scores = [p for p in parsed if p is not None]
     unparseable = len(parsed) - len(scores)
     if not scores:
-        return GEvalScore(None, "unparseable", unparseable_samples=unparseable)
-    return GEvalScore(sum(scores) / len(scores), "samples", len(scores), unparseable)
+        return GEvalScore(None, "unparseable", unparseable_samples=unparseable, reply=text)
+    return GEvalScore(sum(scores) / len(scores), "samples", len(scores), unparseable, reply=text)
 
 
 @dataclass
@@ -135,3 +139,70 @@ def run_geval(
     result = GEvalResult(criterion, lang, prompt_version(criterion, lang))
     result.scores = [score_reply(reply, allowed) for reply in client.judge(requests)]
     return result
+
+
+def estimate_calls(
+    client: Any, criterion: str, lang: str, sources: Sequence[str], outputs: Sequence[str], *,
+    use_logprobs: bool = True, samples: int = 20,
+) -> Estimate:  # fmt: skip
+    """What run_geval with these arguments will cost (estimate.py); nothing is sent. G-Eval asks
+    no follow-ups: a reply with no score is reported, not asked again."""
+    requests = [
+        build_request(criterion, lang, source, output, use_logprobs=use_logprobs, samples=samples)
+        for source, output in zip(sources, outputs, strict=True)
+    ]
+    return estimate_requests(client, requests, reply_tokens=REPLY_TOKENS, follow_up_share=0.0)
+
+
+# --- every criterion at once (generation suites, POST /api/v1/judge) ------------------------------
+
+
+def normalized(criterion: str, value: float) -> float:
+    """A criterion's score on 0..1, as evalboard stores scores: (s - lowest) / (highest - lowest)
+    of its allowed scores (coherence 3.5 of 1-5 -> 0.625; fluency's scale is 1-3)."""
+    allowed = allowed_scores(criterion)
+    return (value - min(allowed)) / (max(allowed) - min(allowed))
+
+
+def plan_criteria(
+    lang: str, sources: Sequence[str], outputs: Sequence[str], *, use_logprobs: bool = True,
+    samples: int = 20, criteria: Sequence[str] = CRITERIA,
+) -> list[JudgeRequest]:  # fmt: skip
+    """Every request run_criteria sends, criterion by criterion (all items of the first, then ...)."""
+    return [
+        build_request(criterion, lang, source, output, use_logprobs=use_logprobs, samples=samples)
+        for criterion in criteria
+        for source, output in zip(sources, outputs, strict=True)
+    ]
+
+
+def run_criteria(
+    client: Any, lang: str, sources: Sequence[str], outputs: Sequence[str], *, use_logprobs: bool = True,
+    samples: int = 20, criteria: Sequence[str] = CRITERIA,
+) -> dict[str, GEvalResult]:  # fmt: skip
+    """Every criterion of every (source, output) pair in one batch through a JudgeClient, so its
+    concurrency spans them all (a local judge generates them in shared batches)."""
+    unknown = [c for c in criteria if c not in CRITERIA]
+    if unknown:
+        raise ValueError(f"unknown G-Eval criterion {unknown[0]!r}: use one of {', '.join(CRITERIA)}")
+    requests = plan_criteria(lang, sources, outputs, use_logprobs=use_logprobs, samples=samples,
+                             criteria=criteria)  # fmt: skip
+    replies = client.judge(requests)
+    results: dict[str, GEvalResult] = {}
+    for position, criterion in enumerate(criteria):
+        allowed = allowed_scores(criterion)
+        mine = replies[position * len(sources) : (position + 1) * len(sources)]
+        result = GEvalResult(criterion, lang, prompt_version(criterion, lang))
+        result.scores = [score_reply(reply, allowed) for reply in mine]
+        results[criterion] = result
+    return results
+
+
+def estimate_criteria(
+    client: Any, lang: str, sources: Sequence[str], outputs: Sequence[str], *, use_logprobs: bool = True,
+    samples: int = 20, criteria: Sequence[str] = CRITERIA,
+) -> Estimate:  # fmt: skip
+    """What run_criteria with these arguments will cost (estimate.py); nothing is sent."""
+    requests = plan_criteria(lang, sources, outputs, use_logprobs=use_logprobs, samples=samples,
+                             criteria=criteria)  # fmt: skip
+    return estimate_requests(client, requests, reply_tokens=REPLY_TOKENS, follow_up_share=0.0)

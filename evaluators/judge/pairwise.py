@@ -8,6 +8,10 @@ Win rate: the mean outcome with its standard error. Length-controlled win rate (
 al., 2024, simplified to one covariate): judges also favour longer answers, so a logistic
 regression of the outcome on the (tanh-squashed, standardised) length difference is fitted and
 its prediction at zero difference is reported. Lengths are in characters (Hangul-fair).
+
+Repeats (repeats.py): with repeats > 1 each item is judged that many times in both orders,
+sampled; its outcome is the median of the repeats' outcomes, with their spread. estimate_calls
+says what judging will cost (estimate.py) from the very requests run_pairwise sends.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,10 +27,13 @@ import numpy as np
 from evaluators.base import CorpusScore, mean_score
 from evaluators.judge import prompt_store
 from evaluators.judge.client import JudgeReply, JudgeRequest
+from evaluators.judge.estimate import Estimate, estimate_requests
 from evaluators.judge.follow_up import follow_up, verdict_from
+from evaluators.judge.repeats import mean_spread, median_and_spread, repeat_params
 
 VERDICT = re.compile(r"\[\[\s*(A|B|TIE)\s*\]\]", re.IGNORECASE)
 WIN, TIE, LOSS = 1.0, 0.5, 0.0
+REPLY_TOKENS = 120  # a typical reply: a short comparison and the verdict line
 
 
 def prompt_version(lang: str) -> str:
@@ -38,6 +45,32 @@ def build_request(lang: str, instruction: str, a: str, b: str) -> JudgeRequest:
     return JudgeRequest(
         [{"role": "user", "content": content}], prompt_version(lang), {"temperature": 0, "max_tokens": 256}
     )
+
+
+def plan_requests(
+    lang: str,
+    instructions: Sequence[str],
+    outputs: Sequence[str],
+    references: Sequence[str],
+    repeats: int = 1,
+) -> list[JudgeRequest]:
+    """Every request run_pairwise sends first: per item, per repeat, the model's answer as A then as B."""
+    requests = []
+    for instruction, output, reference in zip(instructions, outputs, references, strict=True):
+        for repeat in range(repeats):
+            for a, b in ((output, reference), (reference, output)):
+                request = build_request(lang, instruction, a, b)
+                requests.append(replace(request, params=repeat_params(request.params, repeat, repeats)))
+    return requests
+
+
+def estimate_calls(
+    client: Any, lang: str, instructions: Sequence[str], outputs: Sequence[str], references: Sequence[str],
+    *, repeats: int = 1,
+) -> Estimate:  # fmt: skip
+    """What run_pairwise with these arguments will cost (estimate.py); nothing is sent."""
+    requests = plan_requests(lang, instructions, outputs, references, repeats)
+    return estimate_requests(client, requests, reply_tokens=REPLY_TOKENS)
 
 
 def parse_verdict(text: str) -> str | None:
@@ -91,6 +124,12 @@ class PairwiseResult:
     rationales: list[tuple[str, str]] = field(default_factory=list)  # the judge's two replies per item
     verdicts: list[tuple[str | None, str | None]] = field(default_factory=list)  # model first, model second
     recovered: int = 0  # verdicts read from a follow-up, not from the first reply
+    repeats: int = 1
+    repeat_outcomes: list[list[float | None]] = field(default_factory=list)  # per item, per repeat (> 1)
+    spreads: list[float | None] = field(default_factory=list)  # per item: mean absolute deviation
+
+    def spread(self) -> float | None:
+        return mean_spread(self.spreads)
 
     @property
     def unjudged(self) -> int:
@@ -118,18 +157,17 @@ def run_pairwise(
     *,
     use_logprobs: bool = True,
     ask_again: bool = True,
+    repeats: int = 1,
 ) -> PairwiseResult:
-    """Judge each output against its reference in both orders through a JudgeClient. Replies with
-    no verdict are asked once more for the letter alone (follow_up.py) unless `ask_again` is off."""
-    requests = []
-    for instruction, output, reference in zip(instructions, outputs, references, strict=True):
-        requests.append(build_request(lang, instruction, output, reference))  # model's answer is A
-        requests.append(build_request(lang, instruction, reference, output))  # model's answer is B
+    """Judge each output against its reference in both orders through a JudgeClient, `repeats`
+    times. Replies with no verdict are asked once more for the letter alone (follow_up.py) unless
+    `ask_again` is off. The first repeat's verdicts and replies are the item's rationale."""
+    requests = plan_requests(lang, instructions, outputs, references, repeats)
     replies = client.judge(requests)
     texts = [_text(reply) for reply in replies]
     verdicts = [parse_verdict(text) for text in texts]
     again = [i for i, reply in enumerate(replies) if reply.ok and verdicts[i] is None] if ask_again else []
-    result = PairwiseResult(lang, prompt_version(lang))
+    result = PairwiseResult(lang, prompt_version(lang), repeats=repeats)
     if again:
         question = prompt_store.load("pairwise")["follow_up"][lang]
         retried = client.judge(
@@ -139,8 +177,14 @@ def run_pairwise(
             verdicts[i] = verdict_from(reply)[0]
             result.recovered += verdicts[i] is not None
     for index, (output, reference) in enumerate(zip(outputs, references, strict=True)):
-        result.outcomes.append(outcome(verdicts[2 * index], verdicts[2 * index + 1]))
+        first = 2 * repeats * index  # the item's first repeat: model's answer as A, then as B
+        outcomes = [outcome(verdicts[first + 2 * r], verdicts[first + 2 * r + 1]) for r in range(repeats)]
+        middle, spread = median_and_spread(outcomes)
+        result.outcomes.append(middle)
+        if repeats > 1:
+            result.repeat_outcomes.append(outcomes)
+            result.spreads.append(spread)
         result.length_differences.append(float(len(output) - len(reference)))
-        result.rationales.append((texts[2 * index], texts[2 * index + 1]))
-        result.verdicts.append((verdicts[2 * index], verdicts[2 * index + 1]))
+        result.rationales.append((texts[first], texts[first + 1]))
+        result.verdicts.append((verdicts[first], verdicts[first + 1]))
     return result

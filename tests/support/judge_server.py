@@ -4,6 +4,10 @@ script, so tests and the throughput bench drive the real openai client over real
 Each request takes the next step of the script (then the default step): a reply text with
 optional top log-probabilities, an HTTP error status (429 with Retry-After, 500, ...), a delay
 longer than the client's timeout, or a body that is not JSON. Every request is counted and kept.
+
+Usage: 50 prompt and 5 completion tokens a reply, or with `count_tokens` the counts of the rule the
+judge cost estimate documents (README, LLM judge): ASCII text 4 characters a token, any other
+character one token, 4 more per message; a scripted judge has no tokenizer of its own.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class JudgeScript:
     received: list[dict[str, Any]] = field(default_factory=list)
     # Decides the reply from the request body instead (concurrent requests arrive in any order).
     responder: Callable[[dict[str, Any]], Step] | None = None
+    count_tokens: bool = False  # usage by the documented rule instead of a fixed 50 + 5
 
     def next_step(self, body: dict[str, Any]) -> Step:
         if self.responder is not None:
@@ -45,7 +50,21 @@ class JudgeScript:
         return self.steps.pop(0) if self.steps else self.default
 
 
-def _completion(step: Step, body: dict[str, Any]) -> dict[str, Any]:
+def rule_tokens(text: str) -> int:
+    """The documented counting rule, written here apart from the estimate's own code."""
+    ascii_count = len(text.encode("ascii", "ignore"))
+    return (ascii_count + 3) // 4 + len(text) - ascii_count
+
+
+def _usage(body: dict[str, Any], choices: list[dict[str, Any]], counted: bool) -> dict[str, int]:
+    if not counted:
+        return {"prompt_tokens": 50, "completion_tokens": 5, "total_tokens": 55}
+    prompt = sum(rule_tokens(str(m.get("content", ""))) + 4 for m in body.get("messages") or [])
+    completion = sum(rule_tokens(c["message"]["content"]) for c in choices)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _completion(step: Step, body: dict[str, Any], counted: bool = False) -> dict[str, Any]:
     logprobs = None
     if body.get("logprobs") and step.top_logprobs is not None:
         first = step.top_logprobs[0]
@@ -64,7 +83,7 @@ def _completion(step: Step, body: dict[str, Any]) -> dict[str, Any]:
     ]  # fmt: skip
     return {
         "id": "judge-1", "object": "chat.completion", "created": int(time.time()), "model": body.get("model"),
-        "choices": choices, "usage": {"prompt_tokens": 50, "completion_tokens": 5, "total_tokens": 55},
+        "choices": choices, "usage": _usage(body, choices, counted),
     }  # fmt: skip
 
 
@@ -87,7 +106,8 @@ def make_app(script: JudgeScript) -> FastAPI:
             return JSONResponse(error, status_code=step.status, headers=step.headers)
         if step.garbage:
             return PlainTextResponse("<html>upstream hiccup</html>", media_type="application/json")
-        return Response(json.dumps(_completion(step, body)), media_type="application/json")
+        reply = _completion(step, body, script.count_tokens)
+        return Response(json.dumps(reply), media_type="application/json")
 
     return app
 
