@@ -1,5 +1,5 @@
-"""The `evalboard` command: serve | worker | submit | eval | finetune | score | db | private | datasets |
-users | tokens."""
+"""The `evalboard` command: serve | worker | submit | eval | finetune | score | judge | db | private |
+datasets | users | tokens."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from rich.table import Table
 from app.config import Settings, get_settings
 from app.datasets_cli import datasets_app
 from app.finetune_cli import finetune_command
+from app.judge_cli import judge_command
 from app.private_cli import private_app
 from app.procutil import die_with_parent
 from app.score_cli import score_command
@@ -38,6 +39,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.command("score")(score_command)
 app.command("finetune")(finetune_command)
+app.command("judge")(judge_command)
 console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 DEMO_MODEL = "bundled:smollm2-135m-instruct"
 
@@ -261,6 +263,8 @@ def eval_command(
     options.update(backend=backend or options["backend"], batch_size=batch_size or options["batch_size"])
     if data_source:
         options["data_source"] = data_source
+    if max_gen_toks:
+        options["max_gen_toks"] = max_gen_toks
     if no_cache:
         options["response_cache_dir"] = None
     # No service database here: judge replies are cached in a file beside the response cache.
@@ -286,7 +290,6 @@ def eval_command(
                 cache_dir=settings.resolved_model_cache_dir,
                 output_dir=output_dir,
                 limit=limit,
-                max_gen_toks=max_gen_toks,
                 tasks_dir=suite_tasks_dir(suite_spec, settings.resolved_private_dir),
                 on_progress=on_progress,
                 **harness_arguments(options),

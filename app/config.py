@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path(".evalboard")
@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         86400.0, gt=0, description="An attempt running longer than this is killed and counts as failed."
     )
     worker_batch_size: int = Field(8, gt=0, description="lm-eval batch size (8-16 is fastest on CPU).")
+    worker_max_gen_toks: int | None = Field(
+        None,
+        gt=0,
+        description="Cap on the tokens of every generated answer, for quick checks and CI on small "
+        "machines only: it changes the numbers (each result records it). Empty: each task's own.",
+    )
     worker_device: str = Field("auto", description="auto | cpu | cuda | cuda:N (hf backend)")
     worker_backend: str = Field(
         "auto",
@@ -128,8 +134,33 @@ class Settings(BaseSettings):
         True,
         description="Ask the judge for log-probabilities (G-Eval, follow-ups); off where unsupported.",
     )
+    judge_budget_usd: float | None = Field(
+        None,
+        gt=0,
+        description="Most a request may spend on the judge (needs the judge's prices): a request whose "
+        "estimate is over it fails before any judge call; judging stops when the recorded cost reaches it.",
+    )
+    judge_repeats: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="Times the judge grades each item (sampled when above 1); the median counts, the spread "
+        "is shown.",
+    )
     score_max_pairs: int = Field(
         5000, gt=0, description="Most prediction/reference pairs one POST /api/v1/score may send (413 over)."
+    )
+    judge_geval: bool = Field(
+        True,
+        description="Grade generation suites' summaries with G-Eval through the judge (extra metrics beside "
+        "ROUGE and BERTScore; the ranked metric is unchanged). The bundled judge takes seconds per summary "
+        "and criterion on a CPU: false leaves G-Eval out.",
+    )
+    judge_file_max_items: int = Field(
+        200, gt=0, description="Most items one POST /api/v1/judge file may hold (413 over)."
+    )
+    judge_file_max_bytes: int = Field(
+        500_000, gt=0, description="Largest POST /api/v1/judge file, in bytes (413 over)."
     )
     hub_timeout_seconds: float = Field(5.0, gt=0)
     finetune_max_upload_bytes: int = Field(
@@ -202,6 +233,17 @@ class Settings(BaseSettings):
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @model_validator(mode="after")
+    def _budget_needs_prices(self) -> Settings:
+        """A budget on a judge endpoint without prices could never be enforced: say so at start."""
+        priced = self.judge_price_input_per_mtok is not None and self.judge_price_output_per_mtok is not None
+        if self.judge_budget_usd is not None and self.judge_base_url and not priced:
+            raise ValueError(
+                "EVALBOARD_JUDGE_BUDGET_USD needs EVALBOARD_JUDGE_PRICE_INPUT_PER_MTOK and "
+                "EVALBOARD_JUDGE_PRICE_OUTPUT_PER_MTOK (the judge's prices), or no budget"
+            )
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'evalboard.db'}"
@@ -236,11 +278,12 @@ class Settings(BaseSettings):
             "backend": self.worker_backend,
             "device": self.worker_device,
             "batch_size": self.worker_batch_size,
+            "max_gen_toks": self.worker_max_gen_toks,
             "vllm": self.vllm_kwargs,
             "data_source": "bundled" if self.hub_offline and self.data_source == "auto" else self.data_source,
             "datasets_dir": str(self.resolved_datasets_dir),
             "response_cache_dir": str(cache) if cache else None,
-            "metric_options": {"bertscore": self.bertscore_options},
+            "metric_options": {"bertscore": self.bertscore_options, "geval": {"enabled": self.judge_geval}},
             "judge": self.judge_options,
             "openai": {
                 "api_key": self.openai_api_key,  # crosses to the job child in memory, never recorded
@@ -264,6 +307,8 @@ class Settings(BaseSettings):
             "logprobs": self.judge_logprobs,
             "local_model": self.judge_local_model,
             "max_tokens": self.judge_max_tokens,
+            "budget_usd": self.judge_budget_usd,
+            "repeats": self.judge_repeats,
         }
 
     def judge_endpoint(self) -> Any:

@@ -64,7 +64,10 @@ def list_command(
     datasets_dir = settings.resolved_datasets_dir
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     suites = _suites(suite)
-    counts = bundled_counts([spec.task_for("bundled") for s in suites for spec in s.benchmarks])
+    counts = bundled_counts(
+        [spec.task_for("bundled") for s in suites for spec in s.benchmarks if spec.judge is None]
+    )
+    counts.update(judged_counts(suites))
     table = Table(title=f"benchmark data · setting {settings.data_source} · saved in {datasets_dir}")
     for column in ("suite", "benchmark", "hub dataset", "saved here", "bundled items", "runs on"):
         table.add_column(column)
@@ -75,12 +78,18 @@ def list_command(
             table.add_row(
                 current.name,
                 spec.name,
-                ", ".join(row["hub_datasets"]) or "— (our own task)",
+                ", ".join(row["hub_datasets"]) or _no_hub_data(spec),
                 "yes" if row["saved_locally"] else "no",
                 str(row["bundled_items"]),
                 plan[spec.name],
             )
     Console(soft_wrap=True).print(table)
+
+
+def _no_hub_data(spec: Any) -> str:
+    if spec.template:  # held by its owners: an operator registers it, nothing to pull
+        return f"— (private set: evalboard private add --template {spec.template})"
+    return "— (our own task)"
 
 
 @datasets_app.command("pull")
@@ -110,10 +119,10 @@ def pull_command(
     for current in suites:
         for spec in current.benchmarks:
             if not spec.has_hub_data:
-                console.print(f"{current.name}/{spec.name}: our own task, its items are in the repository")
+                console.print(f"{current.name}/{spec.name}: {_no_hub_data(spec)}; nothing to download")
                 continue
             try:
-                datasets = _pull_task(spec.task)
+                datasets = _pull_judged(spec) if spec.judge is not None else _pull_task(spec.task)
             except Exception as exc:
                 failures += 1
                 console.print(
@@ -129,6 +138,26 @@ def pull_command(
                 _pull_nltk(datasets_dir)
     if failures:
         raise typer.Exit(1)
+
+
+def judged_counts(suites: list[Any]) -> dict[str, int]:
+    """Items per judged benchmark's bundled sample (no lm-eval task behind them), keyed like
+    bundled_counts (by the benchmark's task name)."""
+    from benchmarks.bundled_data import split_sizes
+
+    return {
+        spec.task_for("bundled"): split_sizes(spec.judge.bundle)["test"]
+        for suite in suites
+        for spec in suite.benchmarks
+        if spec.judge is not None
+    }
+
+
+def _pull_judged(spec: Any) -> list[list[str | None]]:
+    """A judged benchmark's public set: its one declared file, saved where its runs read it."""
+    from benchmarks.judged_data import pull
+
+    return pull(spec, get_settings().resolved_datasets_dir)
 
 
 def _pull_task(task: str) -> list[list[str | None]]:

@@ -23,6 +23,9 @@ from app.errors import AppError, Forbidden, Unauthorized, describe_validation_er
 from app.finetune.router import FORM_OVERHEAD
 from app.finetune.router import router as finetune_router
 from app.hardening import BodyLimit, SecurityHeaders
+from app.judging.router import FORM_OVERHEAD as JUDGE_FORM_OVERHEAD
+from app.judging.router import JUDGE_PATH
+from app.judging.router import router as judge_router
 from app.leaderboard.cache import ViewCache
 from app.leaderboard.router import router as leaderboard_router
 from app.runs.router import queue_router
@@ -44,8 +47,11 @@ def body_limit(settings: Settings) -> Callable[[str], int]:
     """The upload route checks a declared length itself (its 413 names the dataset setting); the
     middleware's looser bound there stops chunked uploads that declare none."""
     upload_limit = settings.finetune_max_upload_bytes + 2 * FORM_OVERHEAD
+    judge_limit = max(settings.max_body_bytes, settings.judge_file_max_bytes + 2 * JUDGE_FORM_OVERHEAD)
 
     def limit_for(path: str) -> int:
+        if path == JUDGE_PATH:
+            return judge_limit
         return upload_limit if path == FINETUNE_UPLOAD_PATH else settings.max_body_bytes
 
     return limit_for
@@ -116,6 +122,7 @@ def create_app(
     app.include_router(leaderboard_router)
     app.include_router(scoring_router)
     app.include_router(finetune_router)
+    app.include_router(judge_router)
     app.include_router(web_router)
     app.include_router(pages_router)
     app.include_router(finetune_pages_router)
@@ -125,7 +132,9 @@ def create_app(
     app.include_router(admin_pages_router)
     # Outermost last: headers go on every response, the 413 included.
     app.add_middleware(
-        BodyLimit, limit_for=body_limit(settings), checks_own_length=frozenset({FINETUNE_UPLOAD_PATH})
+        BodyLimit,
+        limit_for=body_limit(settings),
+        checks_own_length=frozenset({FINETUNE_UPLOAD_PATH, JUDGE_PATH}),
     )
     if settings.cors_origins:
         app.add_middleware(

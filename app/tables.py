@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -216,6 +217,60 @@ class LeaderboardEntry(Base):
     data_source: Mapped[str | None] = mapped_column(String(16))
     submitted_at: Mapped[datetime] = mapped_column(DateTime)
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Honest ranks (app/leaderboard/rank_stats.py), from a seeded paired bootstrap of the item scores
+    # when results are written. None: no item scores to bootstrap (or an incomplete run).
+    ci_low: Mapped[float | None] = mapped_column(Float)  # 95 % percentile interval on the average
+    ci_high: Mapped[float | None] = mapped_column(Float)
+    # The rank interval, stored as its reach above and below `rank`: a new model shifts the rank of
+    # every row below it, but the reach only of rows whose intervals overlap its own, so a write
+    # rewrites hundreds of rows instead of thousands. rank_low / rank_high below read them back.
+    rank_span_up: Mapped[int | None] = mapped_column(Integer)
+    rank_span_down: Mapped[int | None] = mapped_column(Integer)
+    p_above_next: Mapped[float | None] = mapped_column(Float)  # P(this average > the next rank's)
+    tied_with_next: Mapped[bool | None] = mapped_column(Boolean)  # p_above_next < 0.95
+    # {benchmark: P(this score > the next rank's score)} over the benchmarks both rows average.
+    pair_stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # "REQUEST>NEXT_REQUEST" the figures above were computed for: a row whose key no longer matches
+    # (its request or its successor changed) is recomputed, and only those.
+    stats_key: Mapped[str | None] = mapped_column(String(48))
+
+    @property
+    def rank_low(self) -> int | None:
+        """Best rank the intervals allow: 1 + rows whose ci_low is above this ci_high."""
+        return None if self.rank_span_up is None else self.rank - self.rank_span_up
+
+    @property
+    def rank_high(self) -> int | None:
+        """Worst rank the intervals allow: rows whose ci_high is at or above this ci_low."""
+        return None if self.rank_span_down is None else self.rank + self.rank_span_down
+
+
+class ItemSet(Base):
+    """The items a benchmark's per-item scores are about ("task:doc_id" ids and their weights), stored
+    once per distinct set: thousands of models share one, and their scores only point at it."""
+
+    __tablename__ = "item_set"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of ids and weights
+    n: Mapped[int] = mapped_column(Integer)
+    ids: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of the ids, one per line
+    weights: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32; None: every weight is 1
+
+
+class ItemScore(Base):
+    """One request's per-item primary scores on one benchmark (benchmarks/item_scores.py), in its item
+    set's order. Numbers only; never served, so a private benchmark's are kept like any other's."""
+
+    __tablename__ = "item_score"
+    __table_args__ = (UniqueConstraint("request_id", "benchmark"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("eval_request.id", ondelete="CASCADE"), index=True)
+    benchmark: Mapped[str] = mapped_column(String(64))
+    item_set_id: Mapped[int] = mapped_column(ForeignKey("item_set.id"), index=True)
+    encoding: Mapped[str] = mapped_column(String(8))  # bits (0/1 scores, packed) | f4 (float32)
+    scores: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class BoardVersion(Base):

@@ -11,11 +11,14 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from benchmarks.private import private_suite
+from benchmarks.private import private_suite, registered_templates
 from benchmarks.spec import BenchmarkSpec, Suite
-from benchmarks.suites.generation import GEN_KO
+from benchmarks.suites.generation import GEN_EN, GEN_KO
 from benchmarks.suites.judge import JUDGE_EN, JUDGE_KO
+from benchmarks.suites.ko_h5 import KO_H5
+from benchmarks.suites.ko_llm_v2 import KO_LLM_V2
 from benchmarks.suites.kobench import KOBENCH_SUITE
+from benchmarks.suites.logickor import LOGICKOR
 from benchmarks.suites.open_llm import OPEN_LLM_V1, OPEN_LLM_V2
 from benchmarks.suites.smoke import SMOKE
 
@@ -32,6 +35,12 @@ def local_task_names() -> frozenset[str]:
     )
 
 
+def task_dirs(tasks_dir: Path) -> list[Path]:
+    """Where lm-eval finds a run's tasks: a server's private task folder sits beside the repository's
+    (a template suite with registered benchmarks runs both)."""
+    return [tasks_dir] if tasks_dir == TASKS_DIR else [tasks_dir, TASKS_DIR]
+
+
 def needs_builtin_tasks(tasks: Iterable[str]) -> bool:
     """Whether any of these lm-eval tasks is a built-in one. If not, lm-eval's index of its
     thousands of built-in YAML files (about 10 s on a small CPU, on every run) can be skipped:
@@ -42,15 +51,33 @@ def needs_builtin_tasks(tasks: Iterable[str]) -> bool:
 
 SUITES: dict[str, Suite] = {
     suite.name: suite
-    for suite in (SMOKE, OPEN_LLM_V1, OPEN_LLM_V2, KOBENCH_SUITE, GEN_KO, JUDGE_KO, JUDGE_EN)
+    for suite in (
+        SMOKE,
+        OPEN_LLM_V1,
+        OPEN_LLM_V2,
+        KOBENCH_SUITE,
+        KO_H5,
+        KO_LLM_V2,
+        GEN_KO,
+        GEN_EN,
+        JUDGE_KO,
+        JUDGE_EN,
+        LOGICKOR,
+    )
 }
 __all__ = ["SMOKE", "SUITES", "BenchmarkSpec", "Suite", "all_suites", "get_suite"]
 
 
 def all_suites(private_dir: Path | None = None) -> dict[str, Suite]:
-    """The built-in suites, plus "private" when private_dir holds registered benchmarks (the
-    registry is read each time: `evalboard private add` needs no restart)."""
+    """The built-in suites, with the private-set templates an operator registered swapped in, plus
+    "private" when private_dir holds registered benchmarks of its own (the registry is read each
+    time: `evalboard private add` needs no restart)."""
     suites = dict(SUITES)
+    if private_dir is not None:
+        from benchmarks.private_templates import with_registered
+
+        registered = registered_templates(private_dir)
+        suites = {name: with_registered(suite, registered) for name, suite in suites.items()}
     private = private_suite(private_dir) if private_dir is not None else None
     if private is not None:
         suites[private.name] = private

@@ -3,9 +3,13 @@ or the bundled sample written for evalboard.
 
 `hub` runs lm-eval's own task on its real dataset; `bundled` runs the same config on our items;
 `auto` takes the real dataset where it is saved locally or the hub answers, else the sample. A
-private held-out benchmark (benchmarks/private.py) always runs on its items on this server: real
-data, labelled "private". A request's label is "hub" (or "private") only when every benchmark ran
-on real data: the board never ranks a sample-data score next to a real one.
+private held-out benchmark (benchmarks/private.py), or a private-set template an operator
+registered, always runs on its items on this server: real data, labelled "private".
+
+The label is decided per benchmark (each result row records its own): a run whose benchmarks are
+partly real has a row on the real-data board holding exactly its real benchmarks and one on the
+sample-data board holding the rest (app/leaderboard/entries.py). The request's own label only
+summarises the mix: one kind, "hub+private" (all real), or "mixed" (real and sample).
 """
 
 from __future__ import annotations
@@ -101,10 +105,33 @@ def needs_network(
     return bool(missing)
 
 
+REAL_SOURCES = ("hub", "private")  # a benchmark's data that ranks on the real-data board
+# Request labels with at least one real-data benchmark, and the labels of requests with some sample data.
+REAL_LABELS = ("hub", "private", "hub+private", "mixed")
+SAMPLE_LABELS = ("bundled", "mixed")  # and NULL: requests that finished before labels were recorded
+
+
 def request_label(plan: dict[str, str]) -> str:
-    """hub | private | bundled | mixed: what the board files a request's scores under."""
+    """hub | private | bundled | hub+private | mixed: the mix of a request's per-benchmark sources."""
     kinds = set(plan.values())
-    return kinds.pop() if len(kinds) == 1 else "mixed"
+    if len(kinds) == 1:
+        return kinds.pop()
+    return "hub+private" if kinds <= set(REAL_SOURCES) else "mixed"
+
+
+def data_board(source: str | None) -> str:
+    """The board a benchmark's score ranks on: "hub" (real data) or "bundled" (sample data)."""
+    return "hub" if source in REAL_SOURCES else "bundled"
+
+
+def request_boards(label: str | None) -> tuple[str, ...]:
+    """The boards a request with this label can have rows on."""
+    boards = []
+    if label in REAL_LABELS:
+        boards.append("hub")
+    if label is None or label in SAMPLE_LABELS:
+        boards.append("bundled")
+    return tuple(boards)
 
 
 def describe(spec: BenchmarkSpec, datasets_dir: Path, bundled_items: int | None) -> dict[str, Any]:

@@ -21,10 +21,12 @@ from typing import Any
 from benchmarks.backends import hf, resolve_backend, vllm
 from benchmarks.backends.vllm import VllmOptions, make_options
 from benchmarks.backends.weights import Weights, chat_template_hash, locate
-from benchmarks.catalog import TASKS_DIR, needs_builtin_tasks
+from benchmarks.catalog import TASKS_DIR, needs_builtin_tasks, task_dirs
 from benchmarks.datasources import needs_network, plan_sources, request_label
 from benchmarks.environment import nltk_punkt_source, prepare_environment
-from benchmarks.generation_scoring import score_commands, score_generations
+from benchmarks.generation_scoring import device_options, score_commands, score_generations
+from benchmarks.geval_scoring import GevalJudge
+from benchmarks.item_scores import extract as item_scores
 from benchmarks.judged import JudgeSetup, run_judged_benchmarks
 from benchmarks.lm_eval_link import ensure_link
 from benchmarks.progress import watch_bars
@@ -47,6 +49,8 @@ class SuiteOutcome:
     samples_path: Path | None = None
     model_calls: int | None = None  # requests the model answered (cache misses); None: not counted
     model_loaded: bool = True
+    # benchmark -> per-item primary scores (benchmarks/item_scores.py): the board's rank bootstrap
+    item_scores: dict[str, dict[str, list[Any]] | None] = field(default_factory=dict)
 
     def primary(self) -> dict[str, MetricValue]:
         return {m.benchmark: m for m in self.metrics if m.is_primary}
@@ -214,7 +218,7 @@ def run_suite(
     judged = [item for item in planned if item.spec.judge is not None]  # answered here, not by lm-eval
     hub_tasks = [item.task for item in planned if item.data_source == "hub" and item not in judged]
     builtin = needs_builtin_tasks(hub_tasks) if tasks_dir == TASKS_DIR else bool(hub_tasks)
-    task_manager = TaskManager(include_path=str(tasks_dir), include_defaults=builtin)
+    task_manager = TaskManager(include_path=[str(d) for d in task_dirs(tasks_dir)], include_defaults=builtin)
 
     report(0.0, "loading model")
     models: dict[str, LoadedModel] = {preloaded.backend: preloaded} if preloaded else {}
@@ -237,7 +241,8 @@ def run_suite(
             )
         return models[name]
 
-    with samples_path.open("w", encoding="utf-8") as samples_file:
+    geval_judge = GevalJudge(judge or JudgeSetup(), cache_dir)  # opened only if a benchmark asks for G-Eval
+    with samples_path.open("w", encoding="utf-8") as samples_file, geval_judge:
         for index, group in enumerate(groups):
             loaded = model_for(group.backend)
             args = loaded.args
@@ -273,11 +278,13 @@ def run_suite(
             if results is None:  # only on non-zero ranks in multi-process runs
                 raise RuntimeError("lm-eval returned no results")
             scored_with: dict[str, list[dict[str, Any]]] = {}
-            options = _metric_options(metric_options, loaded.device)
+            options = device_options(metric_options, loaded.device)
             for item in group.benchmarks:
                 if item.spec.metrics:
                     report((index + 1) / len(groups), f"{item.spec.name} · scoring")
-                    scored_with[item.spec.name] = score_generations(item.spec, item.task, results, options)
+                    scored_with[item.spec.name] = score_generations(
+                        item.spec, item.task, results, options, geval_judge
+                    )
             finished = _now()
             calls = getattr(loaded.lm, "model_calls", 0) - calls_before if loaded.counts_calls else None
             for key in merged:
@@ -331,6 +338,7 @@ def run_suite(
                     },
                 }
                 outcome.metrics.extend(metric_rows(spec, item.task, results, samples, provenance))
+                outcome.item_scores[spec.name] = item_scores(spec, item.task, results, samples)
             if calls is not None:
                 outcome.model_calls = (outcome.model_calls or 0) + calls
         if judged:
@@ -338,7 +346,7 @@ def run_suite(
                 judged, model_for, judge or JudgeSetup(), target=target, cache_dir=cache_dir,
                 response_cache_dir=response_cache_dir, limit=limit, max_gen_toks=max_gen_toks,
                 outcome=outcome, samples_file=samples_file, report=report,
-                done=len(groups) / (len(groups) + 1),
+                done=len(groups) / (len(groups) + 1), datasets_dir=datasets_dir,
             )  # fmt: skip
     report(1.0, None)
     outcome.model_loaded = all(getattr(m.lm, "loaded", True) for m in models.values())
@@ -358,13 +366,6 @@ def run_suite(
     return outcome
 
 
-def _metric_options(options: dict[str, dict[str, Any]] | None, device: str) -> dict[str, dict[str, Any]]:
-    """BERTScore runs where the model ran when that is a GPU (the worker's device), else on CPU."""
-    options = {name: dict(values) for name, values in (options or {}).items()}
-    options.setdefault("bertscore", {}).setdefault("device", "cuda" if device.startswith("cuda") else "cpu")
-    return options
-
-
 def _reproduce(
     loaded: LoadedModel,
     group: CallGroup,
@@ -380,7 +381,7 @@ def _reproduce(
         tasks = [b.task for b in group.benchmarks]
         return reproduce_command(
             tasks, group.num_fewshot, loaded.args, target.use_chat_template, loaded.backend,
-            include_paths=[tasks_dir], limit=limit, max_gen_toks=max_gen_toks,
+            include_paths=task_dirs(tasks_dir), limit=limit, max_gen_toks=max_gen_toks,
         )  # fmt: skip
     from benchmarks.backends.openai_api import reproduce_model
 
@@ -390,7 +391,7 @@ def _reproduce(
     )
     return reproduce_command(
         [item.task], group.num_fewshot, {"batch_size": loaded.args["batch_size"]}, target.use_chat_template,
-        "openai", include_paths=[tasks_dir], limit=limit, max_gen_toks=max_gen_toks,
+        "openai", include_paths=task_dirs(tasks_dir), limit=limit, max_gen_toks=max_gen_toks,
         model_name=name, model_args_text=model_args,
     )  # fmt: skip
 

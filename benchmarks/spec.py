@@ -33,6 +33,9 @@ class JudgeSpec:
     lang: str  # the prompts' language (and the Korean penalty's trigger)
     bundle: str  # benchmarks/data/bundled/<bundle>/test.jsonl
     max_gen_toks: int = 512  # answer length per turn
+    # The JSONL file in the benchmark's hub dataset repository (its hub_datasets) that
+    # `evalboard datasets pull` saves and a run on hub data reads (benchmarks/judged_data.py).
+    hub_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,10 @@ class BenchmarkSpec:
     # primary metric is one of theirs: "rougeL", "chrf++"); empty: lm-eval's metrics are the scores.
     metrics: tuple[MetricSpec, ...] = ()
     judge: JudgeSpec | None = None  # an LLM-judged benchmark: no lm-eval task behind `task`
+    # A private-set template ("ko-llm-v2/ko_gpqa"): the real set is held by its owners, so `task` runs
+    # the bundled stand-in until an operator registers the real items with
+    # `evalboard private add NAME --template SUITE/NAME --data FILE` (benchmarks/private_templates.py).
+    template: str | None = None
 
     @property
     def hub_dataset_labels(self) -> list[str]:

@@ -4,6 +4,13 @@
 without their board row or the other way round. Each (suite, data board, model) keeps the model's
 latest finished request there; ranks are renumbered for that board in one UPDATE.
 
+Data boards are decided per benchmark: each result row records whether its benchmark ran on real
+data (hub, private) or on the bundled sample. A request's row on the real-data board holds exactly
+its real-data benchmarks and averages over them; its sample-data benchmarks are cells with no value
+marked "bundled" there ("sample only"), and the other way round on the sample-data board. So a
+partly real run ranks on the real board with its real benchmarks, and no sample score is ever
+averaged with a real one.
+
 An administrator's flag and hiding are model facts the rows copy too: a flag is one more entry in the
 row's flags ("flagged: REASON"), so hide_flagged, the exports and the flag mark need nothing else; a
 hidden model has no row at all (its results stay), so every board, export and rank leaves it out.
@@ -20,15 +27,14 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from app.leaderboard import judge_columns, rank_stats
 from app.tables import BoardVersion, EvalRequest, LeaderboardEntry, LlmModel, RequestStatus, Result
 from benchmarks.catalog import get_suite
+from benchmarks.datasources import REAL_LABELS, SAMPLE_LABELS, data_board, request_boards
 from benchmarks.spec import Suite
 
 log = logging.getLogger(__name__)
 
-# Request labels ranked on the real board. Everything else (bundled, mixed, NULL from requests that
-# finished before the label was recorded) is filed with the sample data.
-REAL_DATA_SOURCES = ("hub", "private")
 DATA_BOARDS = ("hub", "bundled")
 # How an administrator's flag reads among a row's flags (machine flags read "contaminated: ...").
 ADMIN_FLAG_PREFIX = "flagged: "
@@ -51,7 +57,8 @@ def admin_flag_reason(flags: list[str]) -> str | None:
 
 
 def board_of(data_source: str | None) -> str:
-    return "hub" if data_source in REAL_DATA_SOURCES else "bundled"
+    """The board a request is shown under first: the real-data one when any benchmark ran on real data."""
+    return request_boards(data_source)[0]
 
 
 def kind_of(model: LlmModel) -> str:
@@ -64,10 +71,13 @@ def refresh(session: Session, request_id: int, private_dir: Path | None = None) 
     request = session.get(EvalRequest, request_id, populate_existing=True)  # after bulk UPDATEs
     if request is None:
         return
-    board = board_of(request.data_source)
-    _lock_board(session, request.suite, board)
-    _rebuild(session, request.model_id, request.suite, board, private_dir)
-    renumber(session, request.suite, board)
+    for board in request_boards(request.data_source):  # DATA_BOARDS order: one lock order for all
+        _lock_board(session, request.suite, board)
+        # Usually this model's row; every row of the board when this run changed a judged column's judge.
+        for model_id in judge_columns.models_to_rebuild(session, request, board, private_dir):
+            _rebuild(session, model_id, request.suite, board, private_dir)
+        renumber(session, request.suite, board)
+        rank_stats.update_neighbours(session, request.suite, board)  # only rows whose pair changed
     bump_version(session)
 
 
@@ -80,7 +90,7 @@ def refresh_model(session: Session, model_id: int, private_dir: Path | None = No
         .where(EvalRequest.model_id == model_id, EvalRequest.status == RequestStatus.FINISHED)
         .distinct()
     )
-    boards = {(suite, board_of(source)) for suite, source in finished}
+    boards = {(suite, board) for suite, source in finished for board in request_boards(source)}
     entry = LeaderboardEntry
     shown = session.execute(select(entry.suite, entry.board).where(entry.model_id == model_id))
     boards |= set(shown.tuples())
@@ -88,6 +98,7 @@ def refresh_model(session: Session, model_id: int, private_dir: Path | None = No
         _lock_board(session, suite, board)
         _rebuild(session, model_id, suite, board, private_dir)
         renumber(session, suite, board)
+        rank_stats.update_neighbours(session, suite, board, [model_id])
     bump_version(session)
 
 
@@ -96,17 +107,19 @@ def rebuild_all(session: Session, private_dir: Path | None = None) -> int:
     number of rows written."""
     session.execute(delete(LeaderboardEntry))
     triples = {
-        (model_id, suite, board_of(source))
+        (model_id, suite, board)
         for model_id, suite, source in session.execute(
             select(EvalRequest.model_id, EvalRequest.suite, EvalRequest.data_source).where(
                 EvalRequest.status == RequestStatus.FINISHED
             )
         )
+        for board in request_boards(source)
     }
     for model_id, suite, board in sorted(triples):
         _rebuild(session, model_id, suite, board, private_dir)
     for suite, board in sorted({(suite, board) for _, suite, board in triples}):
         renumber(session, suite, board)
+        rank_stats.update_neighbours(session, suite, board)  # fresh rows: every row's figures
     bump_version(session)
     return session.scalar(select(func.count()).select_from(LeaderboardEntry)) or 0
 
@@ -143,8 +156,10 @@ def _lock_board(session: Session, suite: str, board: str) -> None:
 
 
 def _board_filter(board: str) -> Any:
-    real = EvalRequest.data_source.in_(REAL_DATA_SOURCES)
-    return real if board == "hub" else or_(EvalRequest.data_source.is_(None), ~real)
+    """Requests that can have benchmarks on this board (their label says which kinds they ran)."""
+    if board == "hub":
+        return EvalRequest.data_source.in_(REAL_LABELS)
+    return or_(EvalRequest.data_source.is_(None), EvalRequest.data_source.in_(SAMPLE_LABELS))
 
 
 def _rebuild(session: Session, model_id: int, suite_name: str, board: str, private_dir: Path | None) -> None:
@@ -175,14 +190,21 @@ def _rebuild(session: Session, model_id: int, suite_name: str, board: str, priva
         # A suite no longer served (a removed private set), or a caller without the private dir.
         log.warning("no board row for request %s: suite %r is not served here", latest.id, suite_name)
         return
-    scores = request_scores(session, suite, latest.id)
-    names = [spec.name for spec in suite.benchmarks]
-    complete = all(name in scores for name in names)
-    average = sum(scores[n]["value"] for n in names) / len(names) if complete else None
-    average_raw = None
-    if complete and suite.has_normalized:
-        raws = [scores[n]["raw"] if scores[n]["raw"] is not None else scores[n]["value"] for n in names]
-        average_raw = sum(raws) / len(raws)
+    scores = request_scores(session, suite, latest.id, latest.data_source)
+    here = {name: cell for name, cell in scores.items() if _on_board(cell, board)}
+    # Judged by another judge than its column's: shown, never averaged or ranked (judge_columns.py).
+    apart = judge_columns.set_apart(here, judge_columns.column_judges(session, suite, board))
+    mine = [name for name in (spec.name for spec in suite.benchmarks) if name in here and name not in apart]
+    if not mine and not apart:  # a request with nothing on this board (a mixed run's latest may be another's)
+        return
+    complete = all(spec.name in scores for spec in suite.benchmarks) and not apart
+    average = average_raw = None
+    if complete:
+        average = sum(scores[n]["value"] for n in mine) / len(mine)
+        if suite.has_normalized:
+            raws = [scores[n]["raw"] if scores[n]["raw"] is not None else scores[n]["value"] for n in mine]
+            average_raw = sum(raws) / len(raws)
+    scores = {name: cell if name in mine else _elsewhere(cell) for name, cell in scores.items()}
     flags = board_flags(model)
     session.add(
         LeaderboardEntry(
@@ -212,9 +234,30 @@ def _rebuild(session: Session, model_id: int, suite_name: str, board: str, priva
     session.flush()
 
 
-def request_scores(session: Session, suite: Suite, request_id: int) -> dict[str, dict[str, Any]]:
-    """The request's primary score per benchmark; a normalized one carries its raw value too (the raw
-    primary metric on the benchmark's own task row, hub or bundled task)."""
+def _on_board(cell: dict[str, Any] | None, board: str) -> bool:
+    return cell is not None and data_board(cell["data"]) == board
+
+
+def _elsewhere(cell: dict[str, Any]) -> dict[str, Any]:
+    """A benchmark that ran on the other board's data: shown as such, never averaged here."""
+    return {**cell, "value": None, "stderr": None, "raw": None, "raw_stderr": None}
+
+
+def _benchmark_source(provenance: dict[str, Any] | None, label: str | None) -> str:
+    """Where a result's items came from. Results record it; without a record, a single-kind request
+    label says it, and a mixed one counts as sample data (never rank unknown data as real)."""
+    recorded = (provenance or {}).get("data_source")
+    if recorded:
+        return str(recorded)
+    return label if label in ("hub", "private") else "bundled"
+
+
+def request_scores(
+    session: Session, suite: Suite, request_id: int, label: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """The request's primary score per benchmark with the data it ran on ("data": hub, private or
+    bundled); a normalized one carries its raw value too (the raw primary metric on the benchmark's
+    own task row, hub or bundled task)."""
     normalized = [spec for spec in suite.benchmarks if spec.normalized]
     raw_wanted = [
         and_(
@@ -238,6 +281,8 @@ def request_scores(session: Session, suite: Suite, request_id: int) -> dict[str,
                 "metric": result.metric,
                 "raw": None,
                 "raw_stderr": None,
+                "data": _benchmark_source(result.provenance, label),
+                "judge": judge_columns.identity(result.provenance),
             }
             primary_task[result.benchmark] = result.task
         else:

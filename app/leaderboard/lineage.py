@@ -52,8 +52,9 @@ def attach(session: Session, rows: list[LeaderboardRow], suite: str, board: str)
         delta = {}
         if base is not None:
             for name, score in row.scores.items():
-                if name in (base.scores or {}):
-                    delta[name] = score.value - float(base.scores[name]["value"])
+                base_value = (base.scores or {}).get(name, {}).get("value")
+                if score.value is not None and base_value is not None:
+                    delta[name] = score.value - float(base_value)
         row.lineage = RowLineage(
             base_model=reference,
             base_model_id=base.model_id if base else None,

@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.leaderboard import lineage
+from app.leaderboard import judge_columns, lineage
 from app.leaderboard import query as board_query
+from app.leaderboard.bootstrap import LEVEL as TIE_LEVEL
 from app.leaderboard.entries import admin_flag_reason
 from app.leaderboard.query import BoardQuery
-from app.leaderboard.schemas import BenchmarkColumn, LeaderboardPage, LeaderboardRow, Score
+from app.leaderboard.schemas import BenchmarkColumn, BoardStanding, LeaderboardPage, LeaderboardRow, Score
 from app.tables import LeaderboardEntry
 from benchmarks.catalog import get_suite
 from benchmarks.spec import Suite
@@ -58,7 +59,7 @@ def leaderboard(session: Session, query: BoardQuery, suite: Suite) -> Leaderboar
         total=total or 0,
         limit=query.limit,
         next_after=next_after,
-        benchmarks=benchmark_columns(suite),
+        benchmarks=benchmark_columns(suite, judge_columns.column_judges(session, suite, query.data)),
         rows=rows,
     )
 
@@ -106,7 +107,19 @@ def scatter_rows(
     ]
 
 
-def benchmark_columns(suite: Suite) -> list[BenchmarkColumn]:
+def standings(session: Session, model_id: int) -> list[BoardStanding]:
+    """The model's rows on every board, with their bootstrap figures (the model page and its API)."""
+    entries = session.scalars(
+        select(LeaderboardEntry)
+        .where(LeaderboardEntry.model_id == model_id)
+        .order_by(LeaderboardEntry.suite, LeaderboardEntry.board)
+    )
+    fields = BoardStanding.model_fields
+    return [BoardStanding(**{name: getattr(entry, name) for name in fields}) for entry in entries]
+
+
+def benchmark_columns(suite: Suite, judges: dict[str, str | None] | None = None) -> list[BenchmarkColumn]:
+    """The suite's columns; `judges`: each judged column's judge on the board (judge_columns.py)."""
     return [
         BenchmarkColumn(
             name=s.name,
@@ -114,6 +127,7 @@ def benchmark_columns(suite: Suite) -> list[BenchmarkColumn]:
             display_ko=s.display_ko,
             metric=s.primary_metric,
             normalized=s.normalized,
+            judge=(judges or {}).get(s.name),
         )
         for s in suite.benchmarks
     ]
@@ -134,6 +148,17 @@ def _page(session: Session, query: BoardQuery, suite: Suite) -> tuple[list[Leade
     return rows, next_after
 
 
+def _scores(entry: LeaderboardEntry) -> dict[str, Score]:
+    """The cells, each with its pairwise figure against the next rank (kept apart in pair_stats: the
+    bootstrap rewrites it when a neighbour changes, without touching the scores)."""
+    pairs = entry.pair_stats or {}
+    cells = {}
+    for name, score in (entry.scores or {}).items():
+        p = pairs.get(name)
+        cells[name] = Score(**score, p_above_next=p, tied_with_next=None if p is None else p < TIE_LEVEL)
+    return cells
+
+
 def _row(entry: LeaderboardEntry) -> LeaderboardRow:
     return LeaderboardRow(
         rank=entry.rank,
@@ -152,7 +177,13 @@ def _row(entry: LeaderboardEntry) -> LeaderboardRow:
         data_source=entry.data_source,
         average=entry.average,
         average_raw=entry.average_raw,
-        scores={name: Score(**score) for name, score in (entry.scores or {}).items()},
+        ci_low=entry.ci_low,
+        ci_high=entry.ci_high,
+        rank_low=entry.rank_low,
+        rank_high=entry.rank_high,
+        p_above_next=entry.p_above_next,
+        tied_with_next=entry.tied_with_next,
+        scores=_scores(entry),
         submitted_at=entry.submitted_at,
         evaluated_at=entry.evaluated_at,
     )

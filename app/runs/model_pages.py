@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from app.errors import NotFound
 from app.leaderboard.entries import DATA_BOARDS, board_of
 from app.leaderboard.export import spreadsheet_safe
+from app.leaderboard.schemas import BoardStanding
+from app.leaderboard.service import standings
 from app.submissions.schemas import ModelOut
 from app.submissions.service import get_model, model_out
 from app.tables import EvalRequest, FineTune, LlmModel, RequestStatus, Result
@@ -93,6 +95,7 @@ class SuiteResult:
     finished_at: datetime | None
     scores: list[BenchmarkScore]
     missing: list[str] = field(default_factory=list)  # the suite's benchmarks with no score
+    standing: BoardStanding | None = None  # its board row: rank, 95 % interval, rank interval, tie
 
     @property
     def average(self) -> float | None:
@@ -108,6 +111,13 @@ class SuiteResult:
 
     def score(self, benchmark: str) -> BenchmarkScore | None:
         return next((s for s in self.scores if s.benchmark == benchmark), None)
+
+    @property
+    def judge_usage(self) -> Any:
+        """Judged suites: what the judge cost on this run (app.runs.schemas.JudgeUsageOut), else None."""
+        from app.runs.judge_usage import total
+
+        return total(score.provenance for score in self.scores)
 
 
 @dataclass(frozen=True)
@@ -212,6 +222,7 @@ def latest_results(session: Session, model_id: int, private_dir: Path | None) ->
     ):
         latest.setdefault((request.suite, board_of(request.data_source)), request)
     suite_order = {name: index for index, name in enumerate(suites)}
+    placed = {(standing.suite, standing.board): standing for standing in standings(session, model_id)}
     results = []
     for (suite_name, board), request in sorted(
         latest.items(),
@@ -235,6 +246,7 @@ def latest_results(session: Session, model_id: int, private_dir: Path | None) ->
                 finished_at=request.finished_at,
                 scores=scores,
                 missing=[spec.name for spec in suite.benchmarks if spec.name not in have] if suite else [],
+                standing=placed.get((suite_name, board)),
             )
         )
     return results

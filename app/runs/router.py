@@ -11,9 +11,9 @@ from app.auth.policy import admin, anonymous, owner
 from app.auth.principal import Principal
 from app.config import Settings
 from app.deps import SESSION, get_settings_dep
-from app.runs import artifacts, service
+from app.runs import artifacts, judge_usage, service
 from app.runs.queue_view import QueueSnapshot, queue_snapshot
-from app.runs.schemas import RequestOut, RequestPatch
+from app.runs.schemas import RequestOut, RequestPatch, SuiteJudgeUsageOut
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 queue_router = APIRouter(prefix="/api/v1", tags=["requests"])
@@ -24,6 +24,20 @@ def get_queue(limit: int = Query(20, ge=1, le=200), session: Session = SESSION) 
     """Running (progress, current task, ETA), pending (place in line), latest failed and finished:
     what the submit page polls to update without a reload."""
     return queue_snapshot(session, limit)
+
+
+@queue_router.get(
+    "/suites/{suite}/judge-usage",
+    dependencies=[Depends(anonymous)],
+    response_model=SuiteJudgeUsageOut,
+    responses={404: {}},
+)
+def get_suite_judge_usage(
+    suite: str, session: Session = SESSION, settings: Settings = Depends(get_settings_dep)
+) -> SuiteJudgeUsageOut:
+    """What the LLM judge cost on a suite: calls, cache hits, tokens and cost summed over its
+    finished requests, with the estimates made before judging (judged suites; others have none)."""
+    return judge_usage.suite_usage(session, suite, settings.resolved_private_dir)
 
 
 @router.get("", dependencies=[Depends(anonymous)], response_model=list[RequestOut])

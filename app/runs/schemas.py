@@ -21,6 +21,39 @@ class ResultOut(BaseModel):
     provenance: dict[str, Any]
 
 
+class JudgeEstimateOut(BaseModel):
+    calls: int = Field(description="Judge calls expected: requests not in the judge cache, plus follow-ups")
+    follow_up_calls: int = Field(0, description="Of those, the allowance for replies asked again")
+    cache_hits: int = Field(description="Planned requests the judge cache already answered (free)")
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None = Field(description="From EVALBOARD_JUDGE_PRICE_*; None: the judge has no prices")
+    token_rule: str | None = None
+
+
+class JudgeUsageOut(BaseModel):
+    """What judging cost, summed over judged benchmarks: recorded usage and the estimate made
+    before the first judge call."""
+
+    judges: list[str] = Field(description="Who judged: 'judge model · prompt version', each distinct one")
+    benchmarks: int = Field(description="Judged benchmarks summed here")
+    requests: int = Field(description="Judge requests made (repeats and follow-ups included)")
+    cache_hits: int = Field(description="Requests answered by the judge cache, at no cost")
+    calls: int = Field(description="HTTP calls to the judge, retries included")
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None = Field(description="Recorded cost; None: the judge has no prices")
+    estimate: JudgeEstimateOut | None = Field(None, description="The estimate made before judging began")
+    budget_usd: float | None = Field(None, description="EVALBOARD_JUDGE_BUDGET_USD when the run was made")
+    repeats: int | None = Field(None, description="Times each item was graded (the median counts)")
+
+
+class SuiteJudgeUsageOut(BaseModel):
+    suite: str
+    finished_requests: int = Field(description="Finished requests of the suite with judged results")
+    total: JudgeUsageOut | None = Field(description="Summed over them; None: none was judged yet")
+
+
 class RequestOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -44,6 +77,9 @@ class RequestOut(BaseModel):
     priority: int | None = None  # of its waiting job (higher runs first); None when nothing waits
     history: list[dict[str, Any]] = []  # earlier ends of a requeued request
     results: list[ResultOut] = []
+    judge_usage: JudgeUsageOut | None = Field(
+        None, description="Judged suites: the judge's calls, tokens, cache hits and cost, and the estimate"
+    )
 
 
 class RequestPatch(BaseModel):

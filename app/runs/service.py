@@ -14,8 +14,9 @@ from app.auth.policy import ensure_may_act
 from app.auth.principal import Principal
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
-from app.leaderboard import entries
+from app.leaderboard import entries, item_store
 from app.queue import jobs
+from app.runs import judge_usage
 from app.runs.schemas import RequestOut, ResultOut
 from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, Job, JobStatus, RequestStatus, Result
 
@@ -63,12 +64,14 @@ def get_request(session: Session, request_id: int) -> RequestOut:
     priority = session.scalar(
         select(Job.priority).where(Job.request_id == request_id, Job.status == JobStatus.QUEUED).limit(1)
     )
-    return _to_out(
+    out = _to_out(
         request,
         sorted(request.results, key=lambda r: (r.benchmark, r.metric)),
         audit.user_names(session, {request.submitted_by}),
         priority,
     )
+    out.judge_usage = judge_usage.request_usage(request.results)
+    return out
 
 
 def list_requests(
@@ -242,14 +245,17 @@ def mark_finished(
     log_tail: str,
     *,
     data_source: str | None = None,
+    item_scores: dict[str, Any] | None = None,
     private_dir: Path | None = None,
 ) -> None:
     """Store every result row, flip the status and update the board's index, all in the caller's
     transaction (all or nothing).
 
-    data_source (hub | private | bundled | mixed) decides which board ranks the request; private_dir
-    finds private suites' definitions."""
+    data_source (hub | private | bundled | mixed) decides which board ranks the request; item_scores
+    ({benchmark: {ids, scores, weights}}) feed the board's rank bootstrap; private_dir finds private
+    suites' definitions."""
     session.add_all(Result(request_id=request_id, **row) for row in rows)
+    item_store.save(session, request_id, item_scores)
     session.execute(
         update(EvalRequest)
         .where(EvalRequest.id == request_id)

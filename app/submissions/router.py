@@ -9,6 +9,7 @@ from app.auth.policy import anonymous, member
 from app.auth.principal import Principal
 from app.config import Settings
 from app.deps import SESSION, get_settings_dep
+from app.leaderboard.service import standings
 from app.submissions import service
 from app.submissions.schemas import ModelOut, SubmissionIn, SubmissionOut
 
@@ -44,4 +45,6 @@ def list_models(
 
 @router.get("/{model_id}", dependencies=[Depends(anonymous)], response_model=ModelOut, responses={404: {}})
 def get_model(model_id: int, session: Session = SESSION) -> ModelOut:
-    return service.model_out(session, service.get_model(session, model_id))
+    out = service.model_out(session, service.get_model(session, model_id))
+    out.boards = standings(session, model_id)
+    return out

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.leaderboard.schemas import BoardStanding
+
 if TYPE_CHECKING:
     from app.tables import LlmModel
 
@@ -80,12 +82,18 @@ class ModelOut(BaseModel):
     hidden: bool = Field(False, description="Hidden by an administrator: on no board or export")
     submitted_by: str | None = Field(None, description="The submitter's user name; None: the command line")
     submitted_at: datetime
+    boards: list[BoardStanding] = Field(
+        default_factory=list,
+        description="GET /api/v1/models/{id} only: the model's place on each board it is on, with the "
+        "bootstrap figures (95 % interval on the average, rank interval, tie with the next rank)",
+    )
 
     @classmethod
     def of(cls, model: LlmModel, names: dict[int, str]) -> ModelOut:
         """The row as served: the row holds its submitter's user id, the API their name (names: ids
         to names, from app.auth.audit.user_names)."""
-        fields = {name: getattr(model, name) for name in cls.model_fields if name != "submitted_by"}
+        served = [name for name in cls.model_fields if name not in ("submitted_by", "boards")]
+        fields = {name: getattr(model, name) for name in served}
         submitter = names.get(model.submitted_by) if model.submitted_by is not None else None
         return cls.model_validate({**fields, "submitted_by": submitter})
 

@@ -73,15 +73,17 @@ def judge_setup(options: dict[str, Any]) -> Any:
         use_logprobs=bool(options.get("logprobs", True)),
         local_model=str(options.get("local_model") or "bundled:smollm2-135m-instruct"),
         max_tokens=options.get("max_tokens"),
+        budget_usd=options.get("budget_usd"),
+        repeats=int(options.get("repeats") or 1),
     )
 
 
 def suite_tasks_dir(suite: Any, private_dir: Path) -> Path:
-    """Private task YAMLs live with their items on this server, not in the repository."""
+    """Private task YAMLs (the "private" suite's, and registered private-set templates') live with
+    their items on this server, not in the repository; run_suite adds the repository's tasks."""
     from benchmarks.catalog import TASKS_DIR
-    from benchmarks.private import PRIVATE_SUITE
 
-    return private_dir / "tasks" if suite.name == PRIVATE_SUITE else TASKS_DIR
+    return private_dir / "tasks" if any(spec.private for spec in suite.benchmarks) else TASKS_DIR
 
 
 def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
@@ -113,6 +115,7 @@ def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
     return {
         "metrics": [asdict(metric) for metric in outcome.metrics],
         "data_source": outcome.data_source,
+        "item_scores": outcome.item_scores,  # numbers only, private benchmarks included
         "results_path": str(outcome.results_path),
         "samples_path": str(outcome.samples_path),
     }
@@ -133,6 +136,10 @@ def main(spec: dict[str, Any], attempt_dir_name: str) -> None:
             result = run_finetune(spec, attempt_dir)
         elif spec["kind"] == "eval":
             result = run_eval(spec, attempt_dir)
+        elif spec["kind"] == "judge":
+            from app.worker.judge_jobs import run_in_child
+
+            result = run_in_child(spec, attempt_dir)
         else:
             raise ModelLoadError(f"this worker cannot run jobs of kind {spec['kind']!r}")
     except PermanentRunError as exc:

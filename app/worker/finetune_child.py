@@ -332,6 +332,7 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
                 "request_id": request_id,
                 "metrics": [asdict(m) for m in outcome.metrics],
                 "data_source": outcome.data_source,
+                "item_scores": outcome.item_scores,
                 "results_path": str(outcome.results_path),
                 "samples_path": str(outcome.samples_path),
                 "model_loaded_from_disk": loaded is None,

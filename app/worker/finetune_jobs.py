@@ -129,6 +129,7 @@ def settle_finished(
             str(Path(evaluated["results_path"]).parent),
             tail,
             data_source=evaluated.get("data_source"),
+            item_scores=evaluated.get("item_scores"),
             private_dir=settings.resolved_private_dir,
         )
     finetune.status = FineTuneStatus.FINISHED

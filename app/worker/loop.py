@@ -28,7 +28,7 @@ from app.queue import jobs
 from app.queue.wakeup import waiter_for
 from app.runs import service as runs
 from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, JobStatus, LlmModel
-from app.worker import child, files, finetune_jobs
+from app.worker import child, files, finetune_jobs, judge_jobs
 
 log = logging.getLogger("evalboard.worker")
 SIGNAL_NAMES = {-s.value: s.name for s in signal.Signals}
@@ -117,6 +117,8 @@ class Worker:
     def _job_spec(self, session: Session, job: jobs.ClaimedJob) -> dict[str, Any] | None:
         if job.kind == "finetune":
             return finetune_jobs.job_spec(session, self.settings, job)
+        if job.kind == judge_jobs.KIND:  # the job row holds everything it needs
+            return judge_jobs.job_spec(self.settings, job)
         request = session.get(EvalRequest, job.request_id) if job.request_id else None
         if request is None or request.status not in ACTIVE_REQUEST_STATUSES:
             return None
@@ -151,6 +153,8 @@ class Worker:
             if job.kind == "finetune":
                 finetune_jobs.mark_running(session, job, self.worker_id)
                 folder = Path(spec["output_dir"])
+            elif job.kind == judge_jobs.KIND:
+                folder = judge_jobs.job_dir(self.settings, job)
             else:
                 runs.mark_running(session, job.request_id or 0, self.worker_id, job.attempt)
                 folder = self.settings.resolved_artifacts_dir / "requests" / str(job.request_id)
@@ -200,7 +204,7 @@ class Worker:
                 progress = files.read_json(attempt_dir / files.PROGRESS) or {}
                 if job.kind == "finetune":
                     finetune_jobs.record_progress(session, job, progress, self._tail(attempt_dir))
-                else:
+                elif job.kind != judge_jobs.KIND:
                     runs.record_progress(
                         session,
                         request_id,
@@ -225,7 +229,7 @@ class Worker:
                         finetune_jobs.settle_failed(
                             session, self.settings, job, "worker shut down; queued again", "", final=False
                         )
-                    elif released:
+                    elif released and job.kind != judge_jobs.KIND:
                         runs.mark_failed_or_pending(
                             session,
                             request_id,
@@ -251,6 +255,8 @@ class Worker:
                         session, self.settings, job, outcome, attempt_dir, tail
                     )
                     return AttemptResult("finished", detail)
+                if job.kind == judge_jobs.KIND:
+                    return AttemptResult("finished", judge_jobs.settle_finished(session, job, outcome))
                 rows = outcome["metrics"]  # MetricValue fields, which are the result columns
                 runs.mark_finished(
                     session,
@@ -259,6 +265,7 @@ class Worker:
                     str(attempt_dir),
                     tail,
                     data_source=outcome.get("data_source"),
+                    item_scores=outcome.get("item_scores"),
                     private_dir=self.settings.resolved_private_dir,
                 )
                 return AttemptResult("finished", f"{len(rows)} metrics")
@@ -287,7 +294,8 @@ class Worker:
             final = new_status == JobStatus.FAILED
             if not final:
                 error = f"attempt {job.attempt} of {job.max_attempts} failed, will retry: {error}"
-            runs.mark_failed_or_pending(session, request_id, error=error, log_tail=tail, final=final)
+            if job.kind != judge_jobs.KIND:  # a judge job's row holds its error itself
+                runs.mark_failed_or_pending(session, request_id, error=error, log_tail=tail, final=final)
             return AttemptResult("failed", error)
 
     def _settle_failed_finetune(

@@ -1,6 +1,11 @@
-"""KoBench: Korean benchmarks. lm-eval's KoBEST, KMMLU, HAE-RAE and CLIcK, plus our own YAML tasks
-(benchmarks/tasks/kobench/) for Ko-CommonGen v2 and Korean Winogrande / GSM8K-style items, which
-lm-eval does not ship.
+"""KoBench: Korean benchmarks with public datasets, run through lm-eval's own tasks: KoBEST (5),
+KMMLU, HAE-RAE, CLIcK, Korean GSM8K (HRM8K), Global-MMLU Korean and KorMedMCQA.
+
+Every benchmark has a real dataset, so a server that saved them (`evalboard datasets pull`) or
+reaches the hub ranks KoBench on the real-data board; each also has a bundled sample written for
+evalboard in the same schema for offline runs. The Open Ko-LLM Leaderboard's own sets (Ko-CommonGen
+v2, Ko-WinoGrande, Ko-GSM8K, ...) are held privately by their owners: they are the private-set
+templates of the ko-h5 and ko-llm-v2 suites.
 """
 
 from benchmarks.spec import GROUP, BenchmarkSpec, Suite
@@ -99,50 +104,68 @@ KOBENCH = (
         source="Kim et al. 2024, arXiv:2403.06412",
     ),
     BenchmarkSpec(
-        name="ko_commongen_v2",
-        task="evalboard_ko_commongen_v2",
-        display_en="Ko-CommonGen v2",
-        display_ko="Ko-CommonGen v2",
-        num_fewshot=2,
-        primary_metric="acc",
-        language="ko",
-        random_baseline=0.25,
-        version="1.0",
-        description="Given Korean concept words, pick the sentence that uses them with common sense.",
-        size="bundled sample only (our YAML)",
-        licence="items written for evalboard",
-        source="format of Ko-CommonGen v2 (Open Ko-LLM Leaderboard v1)",
-    ),
-    BenchmarkSpec(
-        name="ko_winogrande",
-        task="evalboard_ko_winogrande",
-        display_en="Ko-Winogrande",
-        display_ko="한국어 Winogrande",
-        num_fewshot=5,
-        primary_metric="acc",
-        language="ko",
-        random_baseline=0.5,
-        version="1.0",
-        description="Korean Winograd-style reference resolution, scored as lm-eval scores Winogrande.",
-        size="bundled sample only (our YAML)",
-        licence="items written for evalboard",
-        source="Winogrande format (Sakaguchi et al. 2019)",
-    ),
-    BenchmarkSpec(
-        name="ko_gsm8k",
-        task="evalboard_ko_gsm8k",
-        display_en="Ko-GSM8K",
-        display_ko="한국어 GSM8K",
-        num_fewshot=5,
-        primary_metric="exact_match,strict-match",
+        name="hrm8k_gsm8k",
+        task="hrm8k_gsm8k",
+        bundled_task="evalboard_bundled_hrm8k_gsm8k",
+        display_en="Ko-GSM8K (HRM8K)",
+        display_ko="한국어 GSM8K (HRM8K)",
+        num_fewshot=0,
+        primary_metric="exact_match",
         language="ko",
         random_baseline=0.0,
         version="1.0",
         request_type="generate",
-        description="Korean grade-school maths word problems in GSM8K's format (`#### N` answers).",
-        size="bundled sample only (our YAML)",
-        licence="items written for evalboard",
-        source="GSM8K format (Cobbe et al. 2021)",
+        hub_datasets=(("HAERAE-HUB/HRM8K", "GSM8K"),),
+        description=(
+            "Grade-school maths word problems in Korean (HRM8K's GSM8K part); the model writes its "
+            "working and a final $\\boxed{N}$, compared with the answer as a number."
+        ),
+        size="1,319 test problems",
+        licence="MIT",
+        source="Ko et al. 2025, HRM8K (arXiv:2501.02448), dataset HAERAE-HUB/HRM8K (GSM8K)",
+    ),
+    BenchmarkSpec(
+        name="global_mmlu_ko",
+        task="global_mmlu_ko",
+        bundled_task="evalboard_bundled_global_mmlu_ko",
+        display_en="Global-MMLU (ko)",
+        display_ko="Global-MMLU (한국어)",
+        num_fewshot=5,
+        primary_metric="acc",
+        language="ko",
+        random_baseline=0.25,
+        version="1.0",
+        aggregation=GROUP,
+        hub_datasets=(("CohereForAI/Global-MMLU-Lite", "ko"),),
+        description=(
+            "MMLU's four-choice questions in professional Korean translation, balanced between "
+            "culturally sensitive and culturally agnostic items (the Lite set), in six subject groups."
+        ),
+        size="400 test questions (Global-MMLU-Lite, ko)",
+        licence="Apache-2.0",
+        source="Singh et al. 2024, Global MMLU (arXiv:2412.03304), dataset CohereForAI/Global-MMLU-Lite (ko)",
+    ),
+    BenchmarkSpec(
+        name="kormedmcqa",
+        task="kormedmcqa",
+        bundled_task="evalboard_bundled_kormedmcqa",
+        display_en="KorMedMCQA",
+        display_ko="KorMedMCQA (보건의료 면허시험)",
+        num_fewshot=5,
+        primary_metric="exact_match,extract_answer",
+        language="ko",
+        random_baseline=0.2,
+        version="1.0",
+        aggregation=GROUP,
+        request_type="generate",
+        hub_datasets=tuple(("sean0042/KorMedMCQA", name) for name in ("doctor", "nurse", "pharm", "dentist")),
+        description=(
+            "Five-choice questions from the Korean licensing exams for doctors, nurses, pharmacists "
+            "and dentists; the model writes the letter of its answer."
+        ),
+        size="3,009 test questions over the four exams",
+        licence="CC BY-NC 2.0",
+        source="Kweon et al. 2024, KorMedMCQA (arXiv:2403.01469), dataset sean0042/KorMedMCQA",
     ),
 )
 
@@ -151,8 +174,9 @@ KOBENCH_SUITE = Suite(
     title_en="KoBench (Korean)",
     title_ko="KoBench (한국어)",
     description=(
-        "Korean understanding and knowledge: KoBEST (5 tasks, 5-shot), KMMLU (5-shot), HAE-RAE and "
-        "CLIcK (0-shot), Ko-CommonGen v2 (2-shot), Korean Winogrande and GSM8K-style maths (5-shot)."
+        "Korean understanding and knowledge on public datasets: KoBEST (5 tasks, 5-shot), KMMLU "
+        "(5-shot), HAE-RAE and CLIcK (0-shot), Korean GSM8K from HRM8K (0-shot), Global-MMLU Korean "
+        "(5-shot) and KorMedMCQA (5-shot)."
     ),
     benchmarks=KOBENCH,
 )

@@ -3,6 +3,11 @@
 regenerates (from the response cache this run filled) and `evalboard score` on the CLI's samples
 gives the stored score again.
 
+G-Eval (the summaries graded by the LLM judge) is off in the full run (EVALBOARD_JUDGE_GEVAL=false:
+the bundled judge reads each ~1,000-token Korean prompt in seconds on this CPU, 88 of them in full);
+a second run of the first item, its generations answered by the response cache, grades it with the
+bundled judge behind the local adapter: four calls, one per criterion.
+
 SmolLM2-135M knows no Korean: its scores are low, and that is expected. What must hold is that the
 pipeline is not broken: Korean ROUGE is not 0 (the model copies words of the article), every score
 has a stderr, per-sample scores are logged, and what produced each score is recorded.
@@ -39,7 +44,7 @@ def test_gen_ko_runs_offline_with_korean_aware_scores(tmp_path: Path, converted_
     completed = subprocess.run(
         [sys.executable, "-m", "app.cli", "eval", "bundled:smollm2-135m-instruct", "--suite", "gen-ko",
          "--output", str(output)],
-        env=env, capture_output=True, text=True, timeout=1200, cwd=ROOT,
+        env={**env, "EVALBOARD_JUDGE_GEVAL": "false"}, capture_output=True, text=True, timeout=1200, cwd=ROOT,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads(output.read_text())
@@ -63,6 +68,9 @@ def test_gen_ko_runs_offline_with_korean_aware_scores(tmp_path: Path, converted_
     assert evaluators["chrf"]["params"]["variant"] == "chrF++"
     assert evaluators["bertscore"]["params"]["model"] == "bundled:all-minilm-l6-v2"  # offline fallback
     assert evaluators["bertscore"]["params"]["fallback_from"] == "bert-base-multilingual-cased"
+    summarization = {e["evaluator"]: e for e in rows[("ko_summarization", "rougeL")]["evaluators"]}
+    assert "EVALBOARD_JUDGE_GEVAL=false" in summarization["geval"]["skipped"]
+    assert not any(metric.startswith("geval") for _, metric in rows)
 
     samples = [json.loads(line) for line in Path(report["samples_path"]).read_text().splitlines()]
     assert len(samples) == sum(SIZES.values())
@@ -87,3 +95,37 @@ def test_gen_ko_runs_offline_with_korean_aware_scores(tmp_path: Path, converted_
         env={**os.environ, **env}, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     assert json.loads(scored.stdout)["scores"]["chrf++"]["value"] == pytest.approx(row["value"], abs=1e-12)
+
+    assert_geval_with_the_bundled_judge(tmp_path, env)
+
+
+def assert_geval_with_the_bundled_judge(home: Path, env: dict[str, str]) -> None:
+    """The acceptance check: the first summarization item's G-Eval scores from the bundled judge."""
+    output = home / "gen-ko-geval.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "app.cli", "eval", "bundled:smollm2-135m-instruct", "--suite", "gen-ko",
+         "--limit", "1", "--output", str(output)],
+        env=env, capture_output=True, text=True, timeout=900, cwd=ROOT,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert report["model_calls"] == 0 and report["model_loaded"] is False  # the full run's generations
+    rows = {(r["benchmark"], r["metric"]): r for r in report["metrics"]}
+    record = next(e for e in rows[("ko_summarization", "rougeL")]["evaluators"] if e["evaluator"] == "geval")
+    judge = record["judge"]
+    assert judge["judge_model"] == "bundled:smollm2-135m-instruct"
+    assert judge["judge_endpoint"] == "local adapter (bundled model)" and record["params"]["source"] == "text"
+    assert judge["prompt_versions"]["consistency"] == "geval-consistency-ko@1"
+    usage = judge["usage"]
+    assert usage["requests"] == usage["calls"] == 4 and usage["prompt_tokens"] > 0  # one call per criterion
+    assert set(judge["scored"].values()) == {1}  # every criterion scored, from the log-probabilities
+    for metric in ("geval", "geval_coherence", "geval_consistency", "geval_fluency", "geval_relevance"):
+        assert 0.0 <= rows[("ko_summarization", metric)]["value"] <= 1.0
+    assert ("ko_en_translation", "geval") not in rows  # G-Eval is the summaries' alone
+    samples = [json.loads(line) for line in Path(report["samples_path"]).read_text().splitlines()]
+    summary = next(s for s in samples if s["benchmark"] == "ko_summarization")
+    rationale = summary["judge_rationale"]  # the sample browser shows it
+    assert rationale.startswith("coherence ") and "\nrelevance " in rationale
+    assert "log-probabilities" in rationale
+    assert {"geval", "geval_fluency"} <= set(summary["metrics"])
+    assert summary["judge"]["geval"]["fluency"]["method"] == "logprobs"

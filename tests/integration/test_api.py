@@ -212,6 +212,11 @@ def test_leaderboard_ranks_by_average_and_puts_incomplete_runs_last(
         "metric": "acc",
         "raw": None,  # only normalized benchmarks have a raw score beside theirs
         "raw_stderr": None,
+        "data": "hub",  # the data this benchmark ran on (a request labelled hub with no per-benchmark record)
+        "judge": None,  # judged benchmarks only: who judged it
+        "judge_apart": False,
+        "p_above_next": None,  # no item scores were stored: nothing to bootstrap against the next rank
+        "tied_with_next": None,
     }
     assert page["rows"][2]["average"] is None
     assert [r["rank"] for r in page["rows"]] == [1, 2, 3]

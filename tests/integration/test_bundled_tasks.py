@@ -13,7 +13,7 @@ from benchmarks.lm_eval_link import ensure_link
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
-@pytest.mark.parametrize("suite", ["open-llm-v1", "open-llm-v2", "kobench", "gen-ko"])
+@pytest.mark.parametrize("suite", ["open-llm-v1", "open-llm-v2", "kobench", "gen-ko", "gen-en"])
 def test_bundled_samples_have_at_least_20_items_in_the_real_schema(suite: str) -> None:
     from lm_eval.tasks import TaskManager, get_task_dict
 

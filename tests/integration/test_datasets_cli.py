@@ -26,7 +26,10 @@ def test_list_shows_each_benchmarks_sample_and_where_it_would_run(home: Path) ->
     lines = {line.split("│")[2].strip(): line for line in result.output.splitlines() if line.count("│") > 6}
     assert "kmmlu" in lines and "HAERAE-HUB/KMMLU" in lines["kmmlu"]
     assert "│ 24 " in lines["kmmlu"] and "bundled" in lines["kmmlu"]  # 24 bundled items, runs on them
-    assert "our own task" in lines["ko_gsm8k"]
+    assert "sean0042/KorMedMCQA (doctor)" in lines["kormedmcqa"] and "│ no " in lines["kormedmcqa"]
+    templates = CliRunner().invoke(app, ["datasets", "list", "--suite", "ko-llm-v2"], env={"COLUMNS": "200"})
+    rows = {line.split("│")[2].strip(): line for line in templates.output.splitlines() if line.count("│") > 6}
+    assert "private set: evalboard private add --template ko-llm-v2/ko_gpqa" in rows["ko_gpqa"]
 
 
 def test_pull_without_the_hub_fails_fast_saying_what_to_do_and_changes_nothing(home: Path) -> None:

@@ -129,3 +129,78 @@ def test_normalized_cells_carry_the_raw_primary_metric(client: TestClient, setti
     _finish(settings.resolved_database_url, smoke["request_ids"][0], FULL)
     smoke_cells = client.get("/api/v1/leaderboard?suite=smoke").json()["rows"][0]["scores"]
     assert {cell["raw"] for cell in smoke_cells.values()} == {None}
+
+
+def _finish_per_benchmark(
+    url: str, request_id: int, scores: dict[str, tuple[float, str]], label: str
+) -> None:
+    """Results as the harness records them: each benchmark's own data source in its provenance."""
+    metric = {"mmlu_en_mini": "acc", "kmmlu_ko_mini": "acc", "short_answer": "exact_match"}
+    rows = [
+        {
+            "benchmark": name,
+            "task": f"t_{name}",
+            "metric": metric[name],
+            "value": value,
+            "stderr": 0.01,
+            "n": 24,
+            "is_primary": True,
+            "provenance": {"data_source": source},
+        }
+        for name, (value, source) in scores.items()
+    ]
+    with session_scope(url) as session:
+        runs.mark_finished(session, request_id, rows, "/tmp", "", data_source=label)
+
+
+def test_a_partly_real_run_ranks_on_the_real_board_with_its_real_benchmarks_only(
+    client: TestClient, settings: Settings
+) -> None:
+    url = settings.resolved_database_url
+    _, full = submit(client, precision="float32")
+    _, partial = submit(client, precision="bfloat16")
+    _finish_per_benchmark(
+        url,
+        full["request_ids"][0],
+        {"mmlu_en_mini": (0.5, "hub"), "kmmlu_ko_mini": (0.5, "hub"), "short_answer": (0.5, "hub")},
+        "hub",
+    )
+    # Two benchmarks on saved real data, one on the bundled sample (its dataset was not there).
+    _finish_per_benchmark(
+        url,
+        partial["request_ids"][0],
+        {"mmlu_en_mini": (0.8, "hub"), "kmmlu_ko_mini": (0.6, "hub"), "short_answer": (0.9, "bundled")},
+        "mixed",
+    )
+    board = client.get("/api/v1/leaderboard?suite=smoke").json()
+    assert [(r["model_id"], r["rank"]) for r in board["rows"]] == [
+        (partial["model_id"], 1),
+        (full["model_id"], 2),
+    ]
+    row = board["rows"][0]
+    assert row["average"] == pytest.approx(0.7)  # the mean of its real benchmarks; the sample score left out
+    assert row["scores"]["short_answer"]["value"] is None
+    assert row["scores"]["short_answer"]["data"] == "bundled"
+    assert {name: cell["data"] for name, cell in row["scores"].items()} == {
+        "mmlu_en_mini": "hub", "kmmlu_ko_mini": "hub", "short_answer": "bundled"
+    }  # fmt: skip
+    # The sample-data board has the same run's sample benchmark only, never averaged with real ones.
+    samples = client.get("/api/v1/leaderboard?suite=smoke&data=bundled").json()
+    assert [r["model_id"] for r in samples["rows"]] == [partial["model_id"]]
+    sample_row = samples["rows"][0]
+    assert sample_row["average"] == pytest.approx(0.9)
+    assert sample_row["scores"]["mmlu_en_mini"]["value"] is None
+    assert sample_row["scores"]["mmlu_en_mini"]["data"] == "hub"
+
+    page = client.get("/?suite=smoke&lang=en").text
+    cell = page.partition(f'data-model-id="{partial["model_id"]}"')[2].partition("</tr>")[0]
+    assert 'data-ran-on="bundled"' in cell and "sample only" in cell and "70.00" in cell
+    korean = client.get("/?suite=smoke&lang=ko").text
+    assert "샘플만" in korean
+    sample_page = client.get("/?suite=smoke&data=bundled&lang=en").text
+    assert (
+        "real data"
+        in sample_page.partition(f'data-model-id="{partial["model_id"]}"')[2].partition("</tr>")[0]
+    )
+    csv = client.get("/api/v1/leaderboard.csv?suite=smoke")
+    assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 3

@@ -98,13 +98,21 @@ def walk(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str], dict[
             files={"dataset": ("train.jsonl", DATASET.read_bytes())},
             headers=who["a"],
         ).json()
+        judge_job = client.post(
+            "/api/v1/judge",
+            data={"method": "single", "lang": "ko"},
+            files={"file": ("items.jsonl", b'{"question": "1+1?", "answer": "2"}\n')},
+            headers=who["a"],
+        ).json()
         prefix = who["a"]["Authorization"].removeprefix("Bearer ")[:12]
         ids = {
+            "judge_id": str(judge_job["id"]),
             "model_id": str(made["model_id"]),
             "request_id": str(made["request_ids"][0]),
             "finetune_id": str(finetune["id"]),
             "name": "member-a",
             "prefix": prefix,
+            "suite": "logickor",
         }
         yield client, ids, who
 

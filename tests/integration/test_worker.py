@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import session_scope
-from app.tables import Job
+from app.tables import ItemScore, Job
 from app.worker.loop import Worker
 from tests.support.auth import admin_client
 from tests.unit.test_references import write_safetensors
@@ -111,8 +111,15 @@ def test_finished_attempt_records_the_data_its_results_came_from(settings: Setti
             "is_primary": True,
             "provenance": {"data_source": "bundled"},
         }
-        files.write_json_atomic(attempt_dir / files.OUTCOME, {"metrics": [metric], "data_source": "bundled"})
+        # Per-item scores travel beside the metrics (the board's rank bootstrap); None: a benchmark without.
+        items = {"ids": ["evalboard_smoke_mmlu_en:0", "evalboard_smoke_mmlu_en:1"], "scores": [1.0, 0.0]}
+        item_scores = {"mmlu_en_mini": items, "kmmlu_ko_mini": None}
+        outcome = {"metrics": [metric], "data_source": "bundled", "item_scores": item_scores}
+        files.write_json_atomic(attempt_dir / files.OUTCOME, outcome)
         assert worker._settle(job, 0, attempt_dir).kind == "finished"
         request = client.get(f"/api/v1/requests/{request_id}").json()
     assert (request["status"], request["data_source"]) == ("FINISHED", "bundled")
+    with session_scope(settings.resolved_database_url) as session:
+        stored = session.scalars(select(ItemScore.benchmark).where(ItemScore.request_id == request_id)).all()
+    assert stored == ["mmlu_en_mini"]
     assert [r["provenance"]["data_source"] for r in request["results"]] == ["bundled"]

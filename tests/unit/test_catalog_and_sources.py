@@ -9,7 +9,14 @@ import pytest
 
 from benchmarks.bundled_data import bundle_dir, read_jsonl, split_sizes
 from benchmarks.catalog import SUITES, local_task_names
-from benchmarks.datasources import DataSourceError, plan_sources, record_pulled, request_label
+from benchmarks.datasources import (
+    DataSourceError,
+    data_board,
+    plan_sources,
+    record_pulled,
+    request_boards,
+    request_label,
+)
 from benchmarks.suites.kobench import KOBENCH_SUITE
 from benchmarks.suites.open_llm import OPEN_LLM_V1, OPEN_LLM_V2
 
@@ -35,10 +42,10 @@ def test_open_llm_v2_is_lm_evals_leaderboard_tasks_normalized() -> None:
     assert not OPEN_LLM_V1.has_normalized
 
 
-def test_kobench_covers_kobest_kmmlu_haerae_click_and_our_own_korean_tasks() -> None:
-    names = {s.name for s in KOBENCH_SUITE.benchmarks}
-    assert {f"kobest_{t}" for t in ("boolq", "copa", "wic", "hellaswag", "sentineg")} <= names
-    assert {"kmmlu", "haerae", "click", "ko_commongen_v2", "ko_winogrande", "ko_gsm8k"} <= names
+def test_kobench_covers_kobest_kmmlu_haerae_click_hrm8k_global_mmlu_and_kormedmcqa() -> None:
+    names = [s.name for s in KOBENCH_SUITE.benchmarks]
+    kobest = [f"kobest_{t}" for t in ("boolq", "copa", "wic", "hellaswag", "sentineg")]
+    assert names == [*kobest, "kmmlu", "haerae", "click", "hrm8k_gsm8k", "global_mmlu_ko", "kormedmcqa"]
     assert all(s.language == "ko" for s in KOBENCH_SUITE.benchmarks)
 
 
@@ -49,7 +56,9 @@ def test_every_benchmark_is_documented_and_runs_offline(suite: str) -> None:
         documented = spec.description and spec.size and spec.licence and spec.source
         assert documented or suite == "smoke", spec.name
         if spec.judge is not None:  # answered and judged by evalboard: its items, no lm-eval task
-            assert split_sizes(spec.judge.bundle)["test"] >= 20 and not spec.has_hub_data, spec.name
+            assert split_sizes(spec.judge.bundle)["test"] >= 20, spec.name
+            # A public set is pulled as one file (benchmarks/judged_data.py): it must be named.
+            assert spec.has_hub_data == (spec.judge.hub_file is not None), spec.name
             continue
         assert spec.task_for("bundled") in local, f"{spec.name}: no bundled task"
         assert spec.has_hub_data == (spec.task not in local), f"{spec.name}: hub data and task disagree"
@@ -84,10 +93,25 @@ def test_plans_follow_the_setting(tmp_path: Path) -> None:
         plan_sources(OPEN_LLM_V1, "web", datasets_dir=tmp_path)
 
 
-def test_our_own_korean_tasks_always_run_on_their_repository_items(tmp_path: Path) -> None:
-    plan = plan_sources(KOBENCH_SUITE, "hub", datasets_dir=tmp_path, hub_online=lambda: True)
-    assert plan["ko_gsm8k"] == "bundled" and plan["kmmlu"] == "hub"
-    assert request_label(plan) == "mixed"  # never ranked next to fully real results
+def test_kobench_is_made_only_of_benchmarks_with_a_public_dataset(tmp_path: Path) -> None:
+    assert all(spec.has_hub_data and spec.bundled_task for spec in KOBENCH_SUITE.benchmarks)
+    names = {spec.name for spec in KOBENCH_SUITE.benchmarks}
+    assert not names & {"ko_commongen_v2", "ko_winogrande", "ko_gsm8k"}  # private sets: ko-h5, ko-llm-v2
+    plan = plan_sources(KOBENCH_SUITE, "auto", datasets_dir=tmp_path, hub_online=lambda: True)
+    assert set(plan.values()) == {"hub"} and request_label(plan) == "hub"  # a connected server ranks it
+
+
+def test_a_requests_label_summarises_its_benchmarks_data() -> None:
+    assert request_label({"a": "hub", "b": "hub"}) == "hub"
+    assert request_label({"a": "hub", "b": "private"}) == "hub+private"  # all real
+    assert request_label({"a": "hub", "b": "bundled"}) == "mixed"
+    assert request_label({"a": "private", "b": "bundled"}) == "mixed"
+    assert [data_board(source) for source in ("hub", "private", "bundled", None)] == [
+        "hub", "hub", "bundled", "bundled"
+    ]  # fmt: skip
+    assert request_boards("hub") == request_boards("hub+private") == ("hub",)
+    assert request_boards("mixed") == ("hub", "bundled")  # its real benchmarks rank on the real board
+    assert request_boards("bundled") == request_boards(None) == ("bundled",)
 
 
 def test_a_suite_can_route_a_request_type_to_its_own_backend() -> None:

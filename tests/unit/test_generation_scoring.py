@@ -86,5 +86,10 @@ def test_worker_settings_reach_the_scoring(tmp_path: Path) -> None:
 
     settings = make_settings(tmp_path, "sqlite://", bertscore_model="bundled:all-minilm-l6-v2")
     arguments = harness_arguments(settings.harness_kwargs)
-    assert arguments["metric_options"] == {"bertscore": {"model": "bundled:all-minilm-l6-v2"}}
+    assert arguments["metric_options"] == {
+        "bertscore": {"model": "bundled:all-minilm-l6-v2"},
+        "geval": {"enabled": True},  # EVALBOARD_JUDGE_GEVAL
+    }
+    off = make_settings(tmp_path, "sqlite://", judge_geval=False)
+    assert harness_arguments(off.harness_kwargs)["metric_options"]["geval"] == {"enabled": False}
     assert "metric_options" in inspect.signature(run_suite).parameters
