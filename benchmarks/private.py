@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -180,10 +180,28 @@ def read_items(data_file: Path, kind: str, language: str) -> list[dict[str, Any]
     """Every item of a JSONL file, validated; errors name the line number and the field."""
     if kind not in KINDS:
         raise PrivateBenchmarkError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    if not data_file.is_file():
-        raise PrivateBenchmarkError(f"data file {data_file} does not exist")
     check = _check_multiple_choice if kind == "multiple_choice" else _check_generation
     default_lang = "ko" if language == "ko" else "en"
+
+    def problems(item: dict[str, Any]) -> list[str]:
+        found = check(item)
+        if item.get("lang", default_lang) not in ("en", "ko"):
+            found.append(f'\'lang\' must be "en" or "ko", got {item["lang"]!r}')
+        return found
+
+    return read_checked_jsonl(data_file, problems, lambda item: _stored(kind, item, default_lang))
+
+
+def read_checked_jsonl(
+    data_file: Path,
+    problems: Callable[[dict[str, Any]], list[str]],
+    stored: Callable[[dict[str, Any]], dict[str, Any]],
+    error: type[PrivateBenchmarkError] = PrivateBenchmarkError,
+) -> list[dict[str, Any]]:
+    """Every line of a JSONL file as the item `stored` keeps, or one `error` naming the line
+    numbers and what to fix on each (the first MAX_REPORTED_ERRORS)."""
+    if not data_file.is_file():
+        raise error(f"data file {data_file} does not exist")
     items: list[dict[str, Any]] = []
     errors: list[str] = []
     with data_file.open(encoding="utf-8") as handle:
@@ -198,17 +216,14 @@ def read_items(data_file: Path, kind: str, language: str) -> list[dict[str, Any]
             if not isinstance(item, dict):
                 errors.append(f"line {number}: must be a JSON object, got {type(item).__name__}")
                 continue
-            problems = check(item)
-            if item.get("lang", default_lang) not in ("en", "ko"):
-                problems.append(f'\'lang\' must be "en" or "ko", got {item["lang"]!r}')
-            errors.extend(f"line {number}: {problem}" for problem in problems)
-            items.append(_stored(kind, item, default_lang))
+            errors.extend(f"line {number}: {problem}" for problem in problems(item))
+            items.append(stored(item))
     if errors:
         more = len(errors) - MAX_REPORTED_ERRORS
         shown = "; ".join(errors[:MAX_REPORTED_ERRORS]) + (f"; and {more} more" if more > 0 else "")
-        raise PrivateBenchmarkError(f"{data_file}: {shown}")
+        raise error(f"{data_file}: {shown}")
     if not items:
-        raise PrivateBenchmarkError(f"{data_file} holds no items")
+        raise error(f"{data_file} holds no items")
     return items
 
 

@@ -31,6 +31,7 @@ from benchmarks.private import (
     PrivateBenchmark,
     PrivateBenchmarkError,
     locked,
+    read_checked_jsonl,
     save_entry,
     write_atomic,
 )
@@ -91,36 +92,15 @@ def json_type(value: Any) -> str:
     return JSON_TYPES.get(type(value), type(value).__name__)
 
 
-def read_template_items(
-    data_file: Path, schema: dict[str, str], max_errors: int = 10
-) -> list[dict[str, Any]]:
+def read_template_items(data_file: Path, schema: dict[str, str]) -> list[dict[str, Any]]:
     """Every line of a JSONL file as an item with exactly the schema's fields, or a TemplateError
     naming the line numbers and fields to fix."""
-    if not data_file.is_file():
-        raise TemplateError(f"data file {data_file} does not exist")
-    items: list[dict[str, Any]] = []
-    errors: list[str] = []
-    with data_file.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.append(f"line {number}: not valid JSON ({exc.msg})")
-                continue
-            if not isinstance(item, dict):
-                errors.append(f"line {number}: must be a JSON object, got {type(item).__name__}")
-                continue
-            errors.extend(f"line {number}: {problem}" for problem in schema_problems(item, schema))
-            items.append({field: item.get(field) for field in schema})
-    if errors:
-        more = len(errors) - max_errors
-        shown = "; ".join(errors[:max_errors]) + (f"; and {more} more" if more > 0 else "")
-        raise TemplateError(f"{data_file}: {shown}")
-    if not items:
-        raise TemplateError(f"{data_file} holds no items")
-    return items
+    return read_checked_jsonl(
+        data_file,
+        lambda item: schema_problems(item, schema),
+        lambda item: {field: item.get(field) for field in schema},
+        TemplateError,
+    )
 
 
 def schema_problems(item: dict[str, Any], schema: dict[str, str]) -> list[str]:
