@@ -110,3 +110,12 @@ class Suite:
     @property
     def has_normalized(self) -> bool:
         return any(spec.normalized for spec in self.benchmarks)
+
+
+def template_benchmark(suite: str, name: str, **fields: Any) -> BenchmarkSpec:
+    """A private-set template's stand-in: Korean, task `evalboard_<name>` on its bundled sample,
+    template "<suite>/<name>" (benchmarks/private_templates.py)."""
+    defaults: dict[str, Any] = {"language": "ko", "version": "1.0"}
+    return BenchmarkSpec(
+        **{**defaults, **fields}, name=name, task=f"evalboard_{name}", template=f"{suite}/{name}"
+    )

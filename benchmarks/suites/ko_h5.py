@@ -13,7 +13,7 @@ the four translated sets, 2-shot acc_norm for Ko-CommonGen v2, as its maintainer
 leaderboard's discussion board); the README's "Ko-H5 templates" table says what we could not confirm.
 """
 
-from benchmarks.spec import BenchmarkSpec, Suite
+from benchmarks.spec import BenchmarkSpec, Suite, template_benchmark
 
 SUITE_NAME = "ko-h5"
 VERSION = "1.0"
@@ -32,21 +32,19 @@ def _template(
     size: str,
     source: str,
 ) -> BenchmarkSpec:
-    return BenchmarkSpec(
-        name=name,
-        task=f"evalboard_{name}",
+    return template_benchmark(
+        SUITE_NAME,
+        name,
         display_en=display,
         display_ko=display,
         num_fewshot=num_fewshot,
         primary_metric=primary_metric,
-        language="ko",
         random_baseline=random_baseline,
         version=VERSION,
         description=description,
         size=size,
         licence=LICENCE,
         source=source,
-        template=f"{SUITE_NAME}/{name}",
     )
 
 

@@ -10,7 +10,7 @@ stand-in. An operator who holds a set activates it with
 each follows, and what could not be confirmed, is in README "Private-set templates".
 """
 
-from benchmarks.spec import NORMALIZED_MEAN, SINGLE, BenchmarkSpec, Suite
+from benchmarks.spec import NORMALIZED_MEAN, SINGLE, BenchmarkSpec, Suite, template_benchmark
 
 SUITE = "ko-llm-v2"
 LICENCE = "held by the owners; bundled: written for evalboard"
@@ -34,16 +34,14 @@ def _template(
     normalize_metrics: tuple[str, ...] = (),
 ) -> BenchmarkSpec:
     """A season 2 template: task `evalboard_<name>` on the bundled stand-in, Korean, version 1.0."""
-    return BenchmarkSpec(
-        name=name,
-        task=f"evalboard_{name}",
+    return template_benchmark(
+        SUITE,
+        name,
         display_en=en,
         display_ko=ko,
         num_fewshot=num_fewshot,
         primary_metric=primary_metric,
-        language="ko",
         random_baseline=random_baseline,
-        version="1.0",
         aggregation=aggregation,
         request_type=request_type,
         normalize_metrics=normalize_metrics,
@@ -51,7 +49,6 @@ def _template(
         size=size,
         licence=LICENCE,
         source=source,
-        template=f"{SUITE}/{name}",
     )
 
 
