@@ -2,7 +2,8 @@
 
 Compact because the board bootstraps thousands of models from them: a set of item ids is stored once
 (by digest) however many models ran on it; a model's scores are packed bits when every score is 0 or
-1 (accuracy, exact match: 1/32 of float32) and float32 otherwise.
+1 (accuracy, exact match: 1/32 of float32) and float32 otherwise. Read back many requests at a
+time (load_blocks), with the board values the bootstrap averages them with (board_values).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+import orjson
+from sqlalchemy import Integer, Text, bindparam, cast, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.tables import ItemScore, ItemSet
+from app.tables import ItemScore, ItemSet, LeaderboardEntry
 
 BITS, FLOAT32 = "bits", "f4"
 QUERY_CHUNK = 900  # request ids per IN list (SQLite allows 999 parameters)
@@ -112,20 +115,131 @@ def _item_set_id(session: Session, ids: list[str], weights: np.ndarray | None) -
     return int(session.scalar(select(ItemSet.id).where(ItemSet.digest == digest)) or 0)
 
 
-def load(session: Session, request_ids: Iterable[int]) -> dict[tuple[int, str], Items]:
-    """(request id, benchmark) -> its item scores, for the given requests."""
+@dataclass(frozen=True)
+class ScoreBlock:
+    """Several requests' scores on one benchmark and item set, decoded together: one row each."""
+
+    benchmark: str
+    digest: str
+    binary: bool  # stored as bits: every score is 0 or 1
+    request_ids: np.ndarray  # (requests,) int64
+    scores: np.ndarray  # (requests, n): uint8 when binary, else float32
+
+
+# On PostgreSQL the server concatenates each block's rows into one bytea: per row its request id
+# (8 bytes, big-endian) and its scores, all of one length. A board's 100,000 rows arrive as a few
+# dozen values instead of as 100,000 Python rows.
+BLOCKS_POSTGRESQL = text(
+    "SELECT benchmark, item_set_id, encoding, length(scores),"
+    " string_agg(int8send(request_id::int8) || scores, ''::bytea)"
+    " FROM item_score WHERE request_id = ANY(:ids) GROUP BY benchmark, item_set_id, encoding, length(scores)"
+).bindparams(bindparam("ids", type_=ARRAY(Integer)))
+
+
+def load_blocks(session: Session, request_ids: Iterable[int]) -> list[ScoreBlock]:
+    """The given requests' item scores, one block per (benchmark, item set, encoding, blob length):
+    a board's thousands of rows decode in a few numpy calls instead of one per row and benchmark."""
     wanted = sorted(set(request_ids))
-    found: dict[tuple[int, str], Items] = {}
-    for start in range(0, len(wanted), QUERY_CHUNK):
-        rows = session.execute(
-            select(ItemScore.request_id, ItemScore.benchmark, ItemScore.encoding, ItemScore.scores)
-            .add_columns(ItemSet.digest, ItemSet.n)
-            .join(ItemSet, ItemSet.id == ItemScore.item_set_id)
-            .where(ItemScore.request_id.in_(wanted[start : start + QUERY_CHUNK]))
-        )
-        for request_id, benchmark, encoding, blob, digest, n in rows:
-            found[(request_id, benchmark)] = Items(digest, decode_scores(encoding, bytes(blob), n))
+    connection = session.connection()  # Core rows: the ORM's per-row work is not needed here
+    groups: list[tuple[str, int, str, np.ndarray, np.ndarray]] = []  # ..., request ids, blobs
+    if connection.dialect.name == "postgresql":
+        for benchmark, set_id, encoding, length, joined in connection.execute(
+            BLOCKS_POSTGRESQL, {"ids": wanted}
+        ):
+            records = np.frombuffer(joined, dtype=np.uint8).reshape(-1, 8 + length)
+            requests = records[:, :8].copy().view(">i8").ravel().astype(np.int64)
+            groups.append((benchmark, set_id, encoding, requests, records[:, 8:]))
+    else:
+        grouped: dict[tuple[str, int, str, int], tuple[list[int], list[bytes]]] = {}
+        for start in range(0, len(wanted), QUERY_CHUNK):
+            for request_id, benchmark, set_id, encoding, blob in connection.execute(
+                select(
+                    ItemScore.request_id,
+                    ItemScore.benchmark,
+                    ItemScore.item_set_id,
+                    ItemScore.encoding,
+                    ItemScore.scores,
+                ).where(ItemScore.request_id.in_(wanted[start : start + QUERY_CHUNK]))
+            ):
+                requests_of, blobs = grouped.setdefault((benchmark, set_id, encoding, len(blob)), ([], []))
+                requests_of.append(request_id)
+                blobs.append(blob)
+        for (benchmark, set_id, encoding, length), (requests_of, blobs) in grouped.items():
+            joined = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), length)
+            groups.append((benchmark, set_id, encoding, np.array(requests_of, dtype=np.int64), joined))
+    described = _described_sets(session, {group[1] for group in groups})
+    return [
+        _decoded(benchmark, *described[set_id], encoding, requests, blobs)
+        for benchmark, set_id, encoding, requests, blobs in groups
+    ]
+
+
+def _described_sets(session: Session, set_ids: set[int]) -> dict[int, tuple[str, int]]:
+    """Item set id -> (digest, n)."""
+    ordered = sorted(set_ids)
+    found: dict[int, tuple[str, int]] = {}
+    for start in range(0, len(ordered), QUERY_CHUNK):
+        for set_id, digest, n in session.connection().execute(
+            select(ItemSet.id, ItemSet.digest, ItemSet.n).where(
+                ItemSet.id.in_(ordered[start : start + QUERY_CHUNK])
+            )
+        ):
+            found[set_id] = (digest, n)
     return found
+
+
+def _decoded(
+    benchmark: str, digest: str, n: int, encoding: str, requests: np.ndarray, blobs: np.ndarray
+) -> ScoreBlock:
+    """decode_scores of each row of `blobs` (requests, blob length) uint8, all at once."""
+    if encoding == BITS:
+        return ScoreBlock(benchmark, digest, True, requests, np.unpackbits(blobs, axis=1, count=n))
+    return ScoreBlock(
+        benchmark, digest, False, requests, np.ascontiguousarray(blobs).view("<f4").astype(np.float32)
+    )
+
+
+# On PostgreSQL only each row's benchmark names and values leave the server, in the order of its
+# scores' keys (the order its average adds them in; one pass gives both arrays the same order).
+VALUES_POSTGRESQL = text(
+    "SELECT entry.request_id, cells.names, cells.numbers FROM leaderboard_entry AS entry"
+    " CROSS JOIN LATERAL (SELECT array_agg(key) AS names, array_agg((value ->> 'value')::float8) AS numbers"
+    " FROM jsonb_each(entry.scores)) AS cells"
+    " WHERE entry.suite = :suite AND entry.board = :board AND entry.request_id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ARRAY(Integer)))
+
+
+def board_values(
+    session: Session, suite: str, board: str, request_ids: list[int]
+) -> dict[int, dict[str, float]]:
+    """The benchmarks each request averages on this board, and their values, in the order of its
+    scores (the order its average adds them in); others show without a value there."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        found = connection.execute(VALUES_POSTGRESQL, {"suite": suite, "board": board, "ids": request_ids})
+        return {
+            request: {
+                name: value
+                for name, value in zip(names or (), numbers or (), strict=True)
+                if value is not None
+            }
+            for request, names, numbers in found
+        }
+    values: dict[int, dict[str, float]] = {}
+    for start in range(0, len(request_ids), QUERY_CHUNK):
+        for request_id, scores in connection.execute(
+            select(LeaderboardEntry.request_id, cast(LeaderboardEntry.scores, Text)).where(
+                LeaderboardEntry.suite == suite,
+                LeaderboardEntry.board == board,
+                LeaderboardEntry.request_id.in_(request_ids[start : start + QUERY_CHUNK]),
+            )
+        ):  # the JSON as text, for orjson: several times faster to read than as JSON
+            values[request_id] = _averaged(orjson.loads(scores) if scores else {})
+    return values
+
+
+def _averaged(scores: dict[str, Any]) -> dict[str, float]:
+    return {name: float(cell["value"]) for name, cell in scores.items() if cell.get("value") is not None}
 
 
 def item_sets(session: Session, digests: Iterable[str]) -> dict[str, ItemSetData]:

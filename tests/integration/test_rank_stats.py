@@ -93,7 +93,7 @@ def test_figures_are_stored_with_the_results_and_only_neighbours_recomputed(sett
     assert rebuilt["all-right"].p_above_next == 1.0
     assert rebuilt["twin-a"].ci_low == twin_a.ci_low
     with session_scope(url) as session:
-        assert rank_stats.update_neighbours(session, "smoke", "hub") == 0  # nothing stale left
+        assert rank_stats.update_neighbours(session, "smoke", "hub") == []  # nothing stale left
 
 
 def test_models_without_item_scores_rank_without_figures(settings: Settings) -> None:

@@ -131,3 +131,37 @@ def test_normalized_item_scores_are_rescaled_and_weighted_per_subtask() -> None:
     # The weighted mean is the mean of normalized subtask scores: (0 + 1) / 2.
     mean = bootstrap.item_mean(np.array(found["scores"]), np.array(found["weights"]))
     assert mean == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("n", [1, 8, 200, 255, 256, 1850, 4095, 4096, 5000])
+def test_binary_means_are_the_matrix_product_to_the_bit(n: int) -> None:
+    # Two or three models share a column of the product below 4,096 items; the packing must not
+    # change one bit of any model's means, whatever its scores (all right: the largest sums).
+    rng = np.random.default_rng(n)
+    scores = (rng.random((7, n)) < rng.random((7, 1))).astype(np.uint8)
+    scores[0] = 1
+    counts = bootstrap.resample_counts(f"binary-{n}", n)
+    expected = bootstrap.resampled_means(counts, scores.T.astype(np.float32), None).T
+    scratch = bootstrap.Scratch()
+    out = np.full((9, bootstrap.ROUNDS), np.nan, dtype=np.float32)
+    assert np.array_equal(bootstrap.resampled_means_binary(counts, scores, out[1:8], scratch), expected)
+    assert np.array_equal(out[1:8], expected) and np.isnan(out[[0, 8]]).all()  # written in place, only there
+    assert np.array_equal(bootstrap.resampled_means_binary(counts, scores[:5], scratch=scratch), expected[:5])
+
+
+def test_whole_array_statistics_are_the_row_by_row_ones() -> None:
+    rng = np.random.default_rng(5)
+    parts = [
+        (rng.integers(0, 97, (6, bootstrap.ROUNDS)) / np.float32(97)).astype(np.float32) for _ in range(12)
+    ]
+    averages = bootstrap.mean_rounds(parts, np.empty((6, bootstrap.ROUNDS), dtype=np.float32))
+    lows, highs = bootstrap.percentile_intervals(averages)
+    nudged = averages + rng.normal(0, 2e-6, averages.shape).astype(np.float32)  # some within the tolerance
+    for row in range(6):
+        assert np.array_equal(averages[row], np.mean(np.stack([part[row] for part in parts]), axis=0))
+        assert (lows[row], highs[row]) == bootstrap.percentile_interval(averages[row])
+        p = bootstrap.p_above_rows(averages, nudged)[row]
+        assert p == bootstrap.p_above(averages[row], nudged[row]) and p != 0.5
+        binary = bootstrap.p_above_binary_rows(parts[0], parts[1])[row]
+        assert binary == bootstrap.p_above(parts[0][row], parts[1][row])
+    assert 0.0 < bootstrap.p_above_binary_rows(parts[0], parts[1]).min() < 1.0
