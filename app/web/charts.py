@@ -2,14 +2,16 @@
 carries a <title> the browser shows on hover. No third-party libraries.
 
 Scores arrive on 0..1 (as stored) and are drawn and labelled on 0..100, as the tables show them.
-Every text that reaches the SVG goes through markupsafe.escape: labels are model names, which
-anyone can choose.
+Every text that reaches the SVG is escaped, by markupsafe.escape or, for the scatter's many marks,
+by the standard library's html.escape (a plain str: a Markup object per point was a third of the
+chart's time): labels are model names, which anyone can choose.
 """
 
 from __future__ import annotations
 
+import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -49,8 +51,7 @@ class Series:
 
 def _num(value: float) -> str:
     """Coordinates with one decimal: enough for a screen, short in the page."""
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _score(value: float) -> str:
@@ -156,14 +157,27 @@ def scatter(
     parts.append(
         _text(14, y_mid, y_label, anchor="middle", extra=f' transform="rotate(-90 14 {_num(y_mid)})"')
     )
-    for point in plotted:
-        circle = (
-            f'<circle cx="{_num(x_at(point.x))}" cy="{_num(y_at(point.y))}" r="5" fill="{PALETTE[0]}" '
-            f'fill-opacity="0.75" stroke="#fff"><title>{escape(point.label)} · {point.x:g}B · '
-            f"{_score(point.y)}</title></circle>"
-        )
-        parts.append(f'<a href="{escape(point.href)}">{circle}</a>' if point.href else circle)
+    parts += _scatter_marks(plotted, x_at, y_at)
     return _finish(parts)
+
+
+def _scatter_marks(
+    points: Sequence[ScatterPoint], x_at: Callable[[float], float], y_at: Callable[[float], float]
+) -> list[str]:
+    """One circle per point, linked when it has an href. A board page draws hundreds, so the
+    loop does no more than it must: the constant part of each mark is built once, and texts are
+    escaped by html.escape."""
+    style = f'r="5" fill="{PALETTE[0]}" fill-opacity="0.75" stroke="#fff"'
+    marks = []
+    for point in points:
+        x, y = point.x, point.y
+        circle = (
+            f'<circle cx="{_num(x_at(x))}" cy="{_num(y_at(y))}" {style}><title>{html.escape(point.label)} · '
+            f"{x:g}B · {_score(y)}</title></circle>"
+        )
+        href = point.href
+        marks.append(f'<a href="{html.escape(href)}">{circle}</a>' if href else circle)
+    return marks
 
 
 # --- horizontal bars -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from app.deps import SESSION, get_settings_dep
 from app.errors import AppError, InvalidInput, describe_validation_errors
 from app.leaderboard.cache import ViewCache
 from app.leaderboard.entries import board_version
+from app.leaderboard.memo import BoundMemo
 from app.leaderboard.query import KINDS, PRECISIONS, SIZE_PRESETS, parse
 from app.leaderboard.service import board_sizes, leaderboard, scatter_rows
 from app.runs.queue_view import queue_snapshot
@@ -28,11 +29,13 @@ from app.submissions.service import submit
 from app.web.board_links import BoardLinks, hidden_columns
 from app.web.charts import ScatterPoint, scatter
 from app.web.cookies import delete_session_cookie, presignin_token, set_presignin_cookie
+from app.web.formatting import register as register_board_helpers
 from app.web.i18n import LANGUAGES, Translator, pick_language
 from benchmarks.catalog import all_suites
 from benchmarks.spec import Suite
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates"))
+register_board_helpers(TEMPLATES.env)
 router = APIRouter(include_in_schema=False)
 
 
@@ -132,7 +135,8 @@ def _board(request: Request, session: Session, settings: Settings, suites: dict[
             request, settings, "leaderboard.html", 404, page=None, error=None, unknown_suite=suite_name
         )
     suite = suites[suite_name]
-    sizes = board_sizes(session, suite)
+    memo = BoundMemo(request.app.state.board_memo, session)  # one board version read per page
+    sizes = board_sizes(session, suite, memo)
     try:
         query = parse(request.query_params, suite)
     except InvalidInput as exc:
@@ -152,11 +156,11 @@ def _board(request: Request, session: Session, settings: Settings, suites: dict[
     fell_back = "data" not in request.query_params and not sizes["hub"] and sizes["bundled"] > 0
     if fell_back:
         query.data = "bundled"
-    page = leaderboard(session, query, suite)
+    page = leaderboard(session, query, suite, memo)
     hidden = hidden_columns(request.query_params.getlist("hide"), suite)
     points = [
         ScatterPoint(x=params, y=score, label=name, href=f"/models/{model_id}")
-        for model_id, name, params, score in scatter_rows(session, query, suite)
+        for model_id, name, params, score in scatter_rows(session, query, suite, memo=memo)
     ]
     links = BoardLinks(page.query, hidden, explicit_data=not fell_back)
     return render_page(
