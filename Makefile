@@ -50,6 +50,7 @@ bench: install
 	$(PY) bench/harness_overhead.py
 	$(PY) bench/cache_rerun.py
 	$(PY) bench/leaderboard_load.py
+	$(PY) bench/board_profile.py
 	$(PY) bench/auth_overhead.py
 	$(PY) bench/metrics_speed.py
 	$(PY) bench/judge_throughput.py

@@ -233,6 +233,10 @@ class LeaderboardEntry(Base):
     # "REQUEST>NEXT_REQUEST" the figures above were computed for: a row whose key no longer matches
     # (its request or its successor changed) is recomputed, and only those.
     stats_key: Mapped[str | None] = mapped_column(String(48))
+    # The row as the API shows it, less what moves without the row changing (rank and its interval,
+    # lineage): JSON text written with the row and its bootstrap figures (app/leaderboard/payload.py),
+    # so a page is an index range scan and a concatenation. None: written before revision 0009.
+    payload: Mapped[str | None] = mapped_column(Text)
 
     @property
     def rank_low(self) -> int | None:
@@ -243,6 +247,25 @@ class LeaderboardEntry(Base):
     def rank_high(self) -> int | None:
         """Worst rank the intervals allow: rows whose ci_high is at or above this ci_low."""
         return None if self.rank_span_down is None else self.rank + self.rank_span_down
+
+
+class BoardCell(Base):
+    """One averaged benchmark score of a board row, apart from the row: sorting the board by a
+    benchmark is then an index range scan here (migration 0009) instead of reading the score out of
+    every row's scores. Written and deleted with its row; a benchmark the row does not average here
+    (missing, or run on the other board's data) has no cell and sorts last."""
+
+    __tablename__ = "board_cell"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("leaderboard_entry.id", ondelete="CASCADE"), primary_key=True
+    )
+    benchmark: Mapped[str] = mapped_column(String(64), primary_key=True)
+    suite: Mapped[str] = mapped_column(String(64))
+    board: Mapped[str] = mapped_column(String(16))
+    model_id: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    raw_value: Mapped[float] = mapped_column(Float)  # the raw view's key: the raw score, else value
 
 
 class ItemSet(Base):

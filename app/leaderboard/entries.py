@@ -20,32 +20,25 @@ hidden model has no row at all (its results stay), so every board, export and ra
 from __future__ import annotations
 
 import logging
+import time
 import zlib
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
-from app.leaderboard import judge_columns, rank_stats
-from app.tables import BoardVersion, EvalRequest, LeaderboardEntry, LlmModel, RequestStatus, Result
+from app.leaderboard import entry_rows, judge_columns, payload, rank_stats
+from app.leaderboard.entry_rows import ADMIN_FLAG_PREFIX
+from app.tables import BoardVersion, EvalRequest, LeaderboardEntry, LlmModel, RequestStatus
 from benchmarks.catalog import get_suite
-from benchmarks.datasources import REAL_LABELS, SAMPLE_LABELS, data_board, request_boards
-from benchmarks.spec import Suite
+from benchmarks.datasources import REAL_LABELS, SAMPLE_LABELS, request_boards
 
 log = logging.getLogger(__name__)
 
 DATA_BOARDS = ("hub", "bundled")
-# How an administrator's flag reads among a row's flags (machine flags read "contaminated: ...").
-ADMIN_FLAG_PREFIX = "flagged: "
-
-
-def board_flags(model: LlmModel) -> list[str]:
-    """The model's flags as its board rows carry them: its own, then the administrator's reason."""
-    flags = list(model.flags or [])
-    if model.flag_reason:
-        flags.append(ADMIN_FLAG_PREFIX + model.flag_reason)
-    return flags
+__all__ = ["ADMIN_FLAG_PREFIX", "DATA_BOARDS", "admin_flag_reason", "board_of", "rebuild_all", "refresh"]
 
 
 def admin_flag_reason(flags: list[str]) -> str | None:
@@ -61,11 +54,6 @@ def board_of(data_source: str | None) -> str:
     return request_boards(data_source)[0]
 
 
-def kind_of(model: LlmModel) -> str:
-    """The board's type: adapters are their own kind whatever the base model was."""
-    return "adapter" if model.weight_type == "adapter" else model.model_type
-
-
 def refresh(session: Session, request_id: int, private_dir: Path | None = None) -> None:
     """Re-derive the board row of this request's (suite, board, model) and renumber that board."""
     request = session.get(EvalRequest, request_id, populate_existing=True)  # after bulk UPDATEs
@@ -77,7 +65,7 @@ def refresh(session: Session, request_id: int, private_dir: Path | None = None) 
         for model_id in judge_columns.models_to_rebuild(session, request, board, private_dir):
             _rebuild(session, model_id, request.suite, board, private_dir)
         renumber(session, request.suite, board)
-        rank_stats.update_neighbours(session, request.suite, board)  # only rows whose pair changed
+        _refresh_figures(session, request.suite, board)  # only rows whose pair changed
     bump_version(session)
 
 
@@ -98,30 +86,111 @@ def refresh_model(session: Session, model_id: int, private_dir: Path | None = No
         _lock_board(session, suite, board)
         _rebuild(session, model_id, suite, board, private_dir)
         renumber(session, suite, board)
-        rank_stats.update_neighbours(session, suite, board, [model_id])
+        _refresh_figures(session, suite, board, [model_id])
     bump_version(session)
 
 
 def rebuild_all(session: Session, private_dir: Path | None = None) -> int:
-    """Every board from the stored results (after the migration that added the index). Returns the
-    number of rows written."""
-    session.execute(delete(LeaderboardEntry))
-    triples = {
-        (model_id, suite, board)
-        for model_id, suite, source in session.execute(
-            select(EvalRequest.model_id, EvalRequest.suite, EvalRequest.data_source).where(
-                EvalRequest.status == RequestStatus.FINISHED
-            )
-        )
-        for board in request_boards(source)
-    }
-    for model_id, suite, board in sorted(triples):
-        _rebuild(session, model_id, suite, board, private_dir)
-    for suite, board in sorted({(suite, board) for _, suite, board in triples}):
-        renumber(session, suite, board)
-        rank_stats.update_neighbours(session, suite, board)  # fresh rows: every row's figures
+    """Every board from the stored results (after the migration that added the index, or to repair
+    it): set-based, a few queries for all models at once. Returns the number of rows written; logs
+    where the time went."""
+    phases = _Phases()
+    entry_rows.delete_rows(session)
+    latest = _latest_requests(session)
+    models = _models(session, {model_id for model_id, _, _ in latest})
+    phases.mark("delete and read requests")
+    by_board: dict[tuple[str, str], list[int]] = {}
+    for suite_name, board in sorted({(suite, board) for _, suite, board in latest}):
+        _lock_board(session, suite_name, board)
+        try:
+            suite = get_suite(suite_name, private_dir)
+        except KeyError:
+            log.warning("no board rows for suite %r: it is not served here", suite_name)
+            continue
+        chosen = {key: request for key, request in latest.items() if key[1:] == (suite_name, board)}
+        labels = {request.id: request.data_source for request in chosen.values()}
+        scores = entry_rows.scores_of_requests(session, suite, labels)
+        judges = judge_columns.column_judges(session, suite, board)
+        rows = []
+        for (model_id, _, _), request in sorted(chosen.items()):
+            model = models.get(model_id)
+            if model is None or model.hidden:  # hidden: off every board, results kept
+                continue
+            values = entry_rows.entry_values(model, request, scores[request.id], suite, board, judges)
+            if values is not None:
+                rows.append(values)
+        phases.mark("read results")
+        # Ranked before the insert, in renumber's order, so that renumber finds nothing to rewrite.
+        rows.sort(key=lambda row: (row["average"] is None, -(row["average"] or 0.0), row["model_id"]))
+        for position, row in enumerate(rows, start=1):
+            row["rank"] = position
+        by_board[(suite_name, board)] = entry_rows.insert_rows(session, suite_name, board, rows)
+        phases.mark("insert rows and cells")
+    for suite_name, board in sorted(by_board):
+        renumber(session, suite_name, board)
+        phases.mark("rank")
+        _refresh_figures(session, suite_name, board, phases=phases)  # fresh rows: every row's figures
     bump_version(session)
-    return session.scalar(select(func.count()).select_from(LeaderboardEntry)) or 0
+    written = sum(len(ids) for ids in by_board.values())
+    log.info("rebuild_all: %d board rows in %s", written, phases)
+    return written
+
+
+class _Phases:
+    """Seconds spent per phase of a long operation, for its log line."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._last = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] += now - self._last
+        self._last = now
+
+    def __str__(self) -> str:
+        parts = ", ".join(f"{name} {seconds:.2f}" for name, seconds in self.seconds.items())
+        return f"{sum(self.seconds.values()):.2f} s ({parts})"
+
+
+def _latest_requests(session: Session) -> dict[tuple[int, str, str], entry_rows.LatestRequest]:
+    """(model, suite, data board) -> the model's latest finished request that can show there."""
+    latest: dict[tuple[int, str, str], entry_rows.LatestRequest] = {}
+    finished = session.execute(
+        select(
+            EvalRequest.id, EvalRequest.model_id, EvalRequest.suite, EvalRequest.data_source,
+            EvalRequest.finished_at,
+        )
+        .where(EvalRequest.status == RequestStatus.FINISHED)
+        .order_by(EvalRequest.id)
+    )  # fmt: skip
+    for request_id, model_id, suite, source, finished_at in finished:
+        for board in request_boards(source):
+            latest[(model_id, suite, board)] = entry_rows.LatestRequest(request_id, source, finished_at)
+    return latest
+
+
+def _models(session: Session, model_ids: set[int]) -> dict[int, LlmModel]:
+    ordered = sorted(model_ids)
+    found: dict[int, LlmModel] = {}
+    for start in range(0, len(ordered), entry_rows.QUERY_CHUNK):
+        for model in session.scalars(
+            select(LlmModel).where(LlmModel.id.in_(ordered[start : start + entry_rows.QUERY_CHUNK]))
+        ):
+            found[model.id] = model
+    return found
+
+
+def _refresh_figures(
+    session: Session, suite: str, board: str, changed: list[int] | None = None, phases: _Phases | None = None
+) -> None:
+    """The bootstrap figures of the rows that changed or whose next row did, then their payloads."""
+    recomputed = rank_stats.update_neighbours(session, suite, board, changed or [])
+    if phases:
+        phases.mark("bootstrap")
+    payload.refresh(session, recomputed)
+    if phases:
+        phases.mark("payloads")
 
 
 def bump_version(session: Session) -> None:
@@ -163,15 +232,12 @@ def _board_filter(board: str) -> Any:
 
 
 def _rebuild(session: Session, model_id: int, suite_name: str, board: str, private_dir: Path | None) -> None:
-    session.execute(
-        delete(LeaderboardEntry).where(
-            LeaderboardEntry.model_id == model_id,
-            LeaderboardEntry.suite == suite_name,
-            LeaderboardEntry.board == board,
-        )
+    entry = LeaderboardEntry
+    entry_rows.delete_rows(
+        session, entry.model_id == model_id, entry.suite == suite_name, entry.board == board
     )
-    latest = session.scalar(
-        select(EvalRequest)
+    latest = session.execute(
+        select(EvalRequest.id, EvalRequest.data_source, EvalRequest.finished_at)
         .where(
             EvalRequest.model_id == model_id,
             EvalRequest.suite == suite_name,
@@ -180,7 +246,7 @@ def _rebuild(session: Session, model_id: int, suite_name: str, board: str, priva
         )
         .order_by(EvalRequest.id.desc())
         .limit(1)
-    )
+    ).first()
     model = session.get(LlmModel, model_id)
     if latest is None or model is None or model.hidden:  # hidden: off every board, results kept
         return
@@ -190,104 +256,9 @@ def _rebuild(session: Session, model_id: int, suite_name: str, board: str, priva
         # A suite no longer served (a removed private set), or a caller without the private dir.
         log.warning("no board row for request %s: suite %r is not served here", latest.id, suite_name)
         return
-    scores = request_scores(session, suite, latest.id, latest.data_source)
-    here = {name: cell for name, cell in scores.items() if _on_board(cell, board)}
-    # Judged by another judge than its column's: shown, never averaged or ranked (judge_columns.py).
-    apart = judge_columns.set_apart(here, judge_columns.column_judges(session, suite, board))
-    mine = [name for name in (spec.name for spec in suite.benchmarks) if name in here and name not in apart]
-    if not mine and not apart:  # a request with nothing on this board (a mixed run's latest may be another's)
-        return
-    complete = all(spec.name in scores for spec in suite.benchmarks) and not apart
-    average = average_raw = None
-    if complete:
-        average = sum(scores[n]["value"] for n in mine) / len(mine)
-        if suite.has_normalized:
-            raws = [scores[n]["raw"] if scores[n]["raw"] is not None else scores[n]["value"] for n in mine]
-            average_raw = sum(raws) / len(raws)
-    scores = {name: cell if name in mine else _elsewhere(cell) for name, cell in scores.items()}
-    flags = board_flags(model)
-    session.add(
-        LeaderboardEntry(
-            suite=suite_name,
-            board=board,
-            model_id=model_id,
-            request_id=latest.id,
-            rank=0,
-            average=average,
-            average_raw=average_raw,
-            scores=scores,
-            name=model.name,
-            reference=model.reference,
-            kind=kind_of(model),
-            model_type=model.model_type,
-            precision=model.precision,
-            weight_type=model.weight_type,
-            params_b=model.params_b,
-            licence=model.licence,
-            flags=flags,
-            flagged=bool(flags),
-            data_source=latest.data_source,
-            submitted_at=model.submitted_at,
-            evaluated_at=latest.finished_at,
-        )
-    )
-    session.flush()
-
-
-def _on_board(cell: dict[str, Any] | None, board: str) -> bool:
-    return cell is not None and data_board(cell["data"]) == board
-
-
-def _elsewhere(cell: dict[str, Any]) -> dict[str, Any]:
-    """A benchmark that ran on the other board's data: shown as such, never averaged here."""
-    return {**cell, "value": None, "stderr": None, "raw": None, "raw_stderr": None}
-
-
-def _benchmark_source(provenance: dict[str, Any] | None, label: str | None) -> str:
-    """Where a result's items came from. Results record it; without a record, a single-kind request
-    label says it, and a mixed one counts as sample data (never rank unknown data as real)."""
-    recorded = (provenance or {}).get("data_source")
-    if recorded:
-        return str(recorded)
-    return label if label in ("hub", "private") else "bundled"
-
-
-def request_scores(
-    session: Session, suite: Suite, request_id: int, label: str | None = None
-) -> dict[str, dict[str, Any]]:
-    """The request's primary score per benchmark with the data it ran on ("data": hub, private or
-    bundled); a normalized one carries its raw value too (the raw primary metric on the benchmark's
-    own task row, hub or bundled task)."""
-    normalized = [spec for spec in suite.benchmarks if spec.normalized]
-    raw_wanted = [
-        and_(
-            Result.benchmark == spec.name,
-            Result.metric == spec.primary_metric,
-            Result.task.in_(sorted({spec.task, spec.bundled_task or spec.task})),
-        )
-        for spec in normalized
-    ]
-    scores: dict[str, dict[str, Any]] = {}
-    primary_task: dict[str, str] = {}
-    raw: dict[tuple[str, str], tuple[float, float | None]] = {}
-    for result in session.scalars(
-        select(Result).where(Result.request_id == request_id, or_(Result.is_primary.is_(True), *raw_wanted))
-    ):
-        if result.is_primary:
-            scores[result.benchmark] = {
-                "value": result.value,
-                "stderr": result.stderr,
-                "n": result.n,
-                "metric": result.metric,
-                "raw": None,
-                "raw_stderr": None,
-                "data": _benchmark_source(result.provenance, label),
-                "judge": judge_columns.identity(result.provenance),
-            }
-            primary_task[result.benchmark] = result.task
-        else:
-            raw[(result.benchmark, result.task)] = (result.value, result.stderr)
-    for name, task in primary_task.items():
-        if (name, task) in raw:
-            scores[name]["raw"], scores[name]["raw_stderr"] = raw[(name, task)]
-    return scores
+    request = entry_rows.LatestRequest(*latest)
+    scores = entry_rows.request_scores(session, suite, request.id, request.data_source)
+    judges = judge_columns.column_judges(session, suite, board)
+    values = entry_rows.entry_values(model, request, scores, suite, board, judges)
+    if values is not None:
+        entry_rows.insert_rows(session, suite_name, board, [values])

@@ -52,7 +52,7 @@ def column_judges(
 ) -> dict[str, str | None]:
     """Each judged benchmark's judge on this board: that of its most recently finished result
     (`excluding` a request: the identity before that request finished)."""
-    from app.leaderboard.entries import _benchmark_source
+    from app.leaderboard.entry_rows import benchmark_source
 
     columns: dict[str, str | None] = {}
     for name in judged_benchmarks(suite):
@@ -71,7 +71,7 @@ def column_judges(
         if excluding is not None:
             query = query.where(EvalRequest.id != excluding)
         for provenance, label in session.execute(query):
-            if data_board(_benchmark_source(provenance, label)) == board:
+            if data_board(benchmark_source(provenance, label)) == board:
                 columns[name] = identity(provenance)
                 break
     return columns

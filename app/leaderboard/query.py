@@ -22,7 +22,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from app.errors import InvalidInput
 from app.leaderboard.entries import DATA_BOARDS
-from app.tables import LeaderboardEntry
+from app.tables import BoardCell, LeaderboardEntry
 from benchmarks.spec import Suite
 
 KINDS = ("pretrained", "continuously_pretrained", "fine_tuned", "chat", "merge", "adapter")
@@ -186,15 +186,20 @@ def parse_search(text: str) -> list[list[SearchWord]]:
     return alternatives
 
 
+def _containing(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, its own % _ and / taken literally (ESCAPE '/')."""
+    return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
 def _word_condition(word: SearchWord) -> ColumnElement[bool]:
+    # ILIKE on the bare column (not lower(column) LIKE, what icontains writes): PostgreSQL's trigram
+    # indexes on name and reference (migration 0009) answer it; SQLite reads lower() LIKE lower().
     entry = LeaderboardEntry
+    pattern = _containing(word.text)
     if word.field is None:
-        return or_(
-            entry.name.icontains(word.text, autoescape=True),
-            entry.reference.icontains(word.text, autoescape=True),
-        )
+        return or_(entry.name.ilike(pattern, escape="/"), entry.reference.ilike(pattern, escape="/"))
     if word.field == "licence":
-        return entry.licence.icontains(word.text, autoescape=True)
+        return entry.licence.ilike(pattern, escape="/")
     if word.field == "kind":
         return entry.kind == _kind(word.text)
     return func.lower(entry.precision) == word.text.lower()
@@ -246,10 +251,17 @@ def sort_key(query: BoardQuery, suite: Suite) -> ColumnElement[Any] | QueryableA
         return entry.submitted_at
     if query.sort == "evaluated":
         return entry.evaluated_at
-    value = entry.scores[query.sort]["value"].as_float()
-    if raw and suite.benchmark(query.sort).normalized:
-        return func.coalesce(entry.scores[query.sort]["raw"].as_float(), value)
-    return value
+    return cell_key(query, suite)
+
+
+def by_benchmark(query: BoardQuery) -> bool:
+    """Sorted by a benchmark's score: read in order from board_cell (see benchmark_page)."""
+    return query.sort not in FIXED_SORTS
+
+
+def cell_key(query: BoardQuery, suite: Suite) -> QueryableAttribute[Any]:
+    raw = query.view == "raw" and suite.has_normalized and suite.benchmark(query.sort).normalized
+    return BoardCell.raw_value if raw else BoardCell.value
 
 
 def _by_rank(query: BoardQuery, suite: Suite) -> bool:
@@ -265,8 +277,10 @@ def _ascending(query: BoardQuery, suite: Suite) -> bool:
 def ordered(statement: Select[Any], query: BoardQuery, suite: Suite) -> Select[Any]:
     key = sort_key(query, suite)
     direction = key.asc() if _ascending(query, suite) else key.desc()
-    # Missing values (no average, no score on that benchmark, unknown size) always come last.
-    return statement.order_by(direction.nulls_last(), LeaderboardEntry.model_id.asc())
+    # Missing values (no average, unknown size) always come last; benchmark sorts read only cells
+    # with a value (the rows without one follow, by model id: see service._benchmark_page).
+    tie = BoardCell.model_id if by_benchmark(query) else LeaderboardEntry.model_id
+    return statement.order_by(direction.nulls_last(), tie.asc())
 
 
 def after_condition(query: BoardQuery, suite: Suite) -> ColumnElement[bool]:
@@ -277,7 +291,9 @@ def after_condition(query: BoardQuery, suite: Suite) -> ColumnElement[bool]:
     key = sort_key(query, suite)
     if query.sort in ("submitted", "evaluated") and value is not None:
         value = _cursor_time(str(value))
-    later_id = LeaderboardEntry.model_id > model_id
+    if _by_rank(query, suite) and isinstance(value, int):
+        return LeaderboardEntry.rank > value  # ranks are unique on a board: an index range scan
+    later_id = (BoardCell.model_id if by_benchmark(query) else LeaderboardEntry.model_id) > model_id
     if value is None:
         return and_(key.is_(None), later_id)
     beyond = key > value if _ascending(query, suite) else key < value

@@ -13,11 +13,11 @@ from app.auth.policy import anonymous
 from app.config import Settings
 from app.deps import SESSION, get_session, get_settings_dep
 from app.leaderboard.cache import ViewCache
-from app.leaderboard.entries import board_version
 from app.leaderboard.export import csv_lines
+from app.leaderboard.memo import BoundMemo
 from app.leaderboard.query import KINDS, MAX_LIMIT, SIZE_PRESETS, BoardQuery, parse
 from app.leaderboard.schemas import LeaderboardPage, LeaderboardRow
-from app.leaderboard.service import all_rows, leaderboard, resolve_suite
+from app.leaderboard.service import all_row_json, all_rows, leaderboard_json, resolve_suite
 from benchmarks.catalog import all_suites
 from benchmarks.spec import Suite
 
@@ -58,25 +58,25 @@ def get_leaderboard(
     view: tuple[BoardQuery, Suite] = Depends(board_view),
     session: Session = SESSION,
 ) -> Response:
+    facts = BoundMemo(request.app.state.board_memo, session)  # one board version read per view
     body = cached_view(
         request,
-        session,
+        facts,
         ("api", request.url.query, tuple(b.name for b in view[1].benchmarks)),
-        lambda: leaderboard(session, *view).model_dump_json().encode(),
+        lambda: leaderboard_json(session, *view, facts),
     )
     return Response(body, media_type="application/json")
 
 
-def cached_view(request: Request, session: Session, key: Hashable, render: Callable[[], bytes]) -> bytes:
+def cached_view(request: Request, facts: BoundMemo, key: Hashable, render: Callable[[], bytes]) -> bytes:
     """The view's bytes from the app's ViewCache while the board is unchanged, else rendered now."""
     cache: ViewCache | None = request.app.state.view_cache
     if cache is None:
         return render()
-    version = board_version(session)
-    body = cache.get(version, key)
+    body = cache.get(facts.version, key)
     if body is None:
         body = render()
-        cache.put(version, key, body)
+        cache.put(facts.version, key, body)
     return body
 
 
@@ -88,8 +88,8 @@ def export_json(
 
     def body() -> Iterator[str]:
         yield "["
-        for index, row in enumerate(all_rows(session, *view)):
-            yield ("," if index else "") + row.model_dump_json()
+        for index, row in enumerate(all_row_json(session, *view)):
+            yield ("," if index else "") + row
         yield "]"
 
     return StreamingResponse(body(), media_type="application/json", headers=_download("json", view[0]))

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+import orjson
+from sqlalchemy import Row, func, null, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.leaderboard import judge_columns, lineage
+from app.leaderboard import judge_columns, lineage, payload
 from app.leaderboard import query as board_query
-from app.leaderboard.bootstrap import LEVEL as TIE_LEVEL
-from app.leaderboard.entries import admin_flag_reason
+from app.leaderboard.memo import BoardMemo, BoundMemo
 from app.leaderboard.query import BoardQuery
-from app.leaderboard.schemas import BenchmarkColumn, BoardStanding, LeaderboardPage, LeaderboardRow, Score
-from app.tables import LeaderboardEntry
+from app.leaderboard.schemas import BenchmarkColumn, BoardStanding, LeaderboardPage, LeaderboardRow
+from app.tables import BoardCell, LeaderboardEntry
 from benchmarks.catalog import get_suite
 from benchmarks.spec import Suite
 
@@ -44,28 +45,73 @@ def resolve_suite(name: str, private_dir: Path | None) -> Suite:
         raise InvalidInput(exc.args[0], field="suite") from None
 
 
-def leaderboard(session: Session, query: BoardQuery, suite: Suite) -> LeaderboardPage:
-    rows, next_after = _page(session, query, suite)
-    total = session.scalar(
-        select(func.count()).select_from(LeaderboardEntry).where(*board_query.conditions(query))
-    )
+def leaderboard(
+    session: Session, query: BoardQuery, suite: Suite, memo: BoardMemo | BoundMemo | None = None
+) -> LeaderboardPage:
+    """One page of the board as objects (the HTML page); the API sends leaderboard_json's bytes."""
+    envelope, rows, next_after = _view(session, query, suite, memo)
     return LeaderboardPage(
-        suite=suite.name,
-        data=query.data,
-        comparable=query.data == "hub",
-        data_note=DATA_NOTES[query.data],
-        view=query.view if suite.has_normalized else "normalized",
-        query=query.filter_params(),
-        total=total or 0,
-        limit=query.limit,
-        next_after=next_after,
-        benchmarks=benchmark_columns(suite, judge_columns.column_judges(session, suite, query.data)),
-        rows=rows,
+        **envelope, next_after=next_after, rows=[LeaderboardRow.model_validate_json(row) for row in rows]
     )
+
+
+def leaderboard_json(
+    session: Session, query: BoardQuery, suite: Suite, memo: BoardMemo | BoundMemo | None = None
+) -> bytes:
+    """One page of the board as LeaderboardPage JSON: the stored row payloads, concatenated."""
+    envelope, rows, next_after = _view(session, query, suite, memo)
+    head = orjson.dumps({**envelope, "next_after": next_after})
+    return head[:-1] + b',"rows":[' + ",".join(rows).encode() + b"]}"
+
+
+def _view(
+    session: Session, query: BoardQuery, suite: Suite, memo: BoardMemo | BoundMemo | None
+) -> tuple[dict[str, Any], list[str], str | None]:
+    facts = _bound(memo, session)
+    rows, next_after = _page(session, query, suite)
+    where = board_query.conditions(query)
+    total = facts.get(
+        ("total", query.suite, query.data, _filter_key(query)),
+        lambda: session.scalar(select(func.count()).select_from(LeaderboardEntry).where(*where)) or 0,
+    )
+    judges = facts.get(
+        ("judges", suite.name, query.data), lambda: judge_columns.column_judges(session, suite, query.data)
+    )
+    envelope = {
+        "suite": suite.name,
+        "data": query.data,
+        "comparable": query.data == "hub",
+        "data_note": DATA_NOTES[query.data],
+        "view": query.view if suite.has_normalized else "normalized",
+        "query": query.filter_params(),
+        "total": total,
+        "limit": query.limit,
+        "benchmarks": [column.model_dump() for column in benchmark_columns(suite, judges)],
+    }
+    return envelope, rows, next_after
+
+
+def _bound(memo: BoardMemo | BoundMemo | None, session: Session) -> BoundMemo:
+    """One request's memo: a BoundMemo passed on reads the board version once for the whole view."""
+    return memo if isinstance(memo, BoundMemo) else BoundMemo(memo, session)
+
+
+def _filter_key(query: BoardQuery) -> tuple[Any, ...]:
+    """What the row count depends on: the filters and the search, not the sort, view or page."""
+    return (
+        tuple(sorted(query.kinds)), tuple(sorted(query.precisions)), tuple(sorted(query.sizes)),
+        query.min_params, query.max_params, query.search, query.hide_flagged,
+    )  # fmt: skip
 
 
 def all_rows(session: Session, query: BoardQuery, suite: Suite) -> Iterator[LeaderboardRow]:
     """Every row the filters match, in the view's order, read a keyset batch at a time (exports)."""
+    for row in all_row_json(session, query, suite):
+        yield LeaderboardRow.model_validate_json(row)
+
+
+def all_row_json(session: Session, query: BoardQuery, suite: Suite) -> Iterator[str]:
+    """all_rows as each row's JSON (the JSON export streams them as they are)."""
     batch = BoardQuery(**{**vars(query), "limit": EXPORT_BATCH, "after": query.after})
     while True:
         rows, batch.after = _page(session, batch, suite)
@@ -74,37 +120,47 @@ def all_rows(session: Session, query: BoardQuery, suite: Suite) -> Iterator[Lead
             return
 
 
-def board_sizes(session: Session, suite: Suite) -> dict[str, int]:
+def board_sizes(session: Session, suite: Suite, memo: BoardMemo | BoundMemo | None = None) -> dict[str, int]:
     """Models on each data board of the suite (the page's hub / sample-data switch)."""
-    counts = dict(
-        session.execute(
-            select(LeaderboardEntry.board, func.count())
-            .where(LeaderboardEntry.suite == suite.name)
-            .group_by(LeaderboardEntry.board)
-        ).all()
-    )
-    return {board: int(counts.get(board, 0)) for board in ("hub", "bundled")}
+
+    def count() -> dict[str, int]:
+        counts = dict(
+            session.execute(
+                select(LeaderboardEntry.board, func.count())
+                .where(LeaderboardEntry.suite == suite.name)
+                .group_by(LeaderboardEntry.board)
+            ).all()
+        )
+        return {board: int(counts.get(board, 0)) for board in ("hub", "bundled")}
+
+    return _bound(memo, session).get(("sizes", suite.name), count)
 
 
 def scatter_rows(
-    session: Session, query: BoardQuery, suite: Suite, limit: int = 300
+    session: Session,
+    query: BoardQuery,
+    suite: Suite,
+    limit: int = 300,
+    memo: BoardMemo | BoundMemo | None = None,
 ) -> list[tuple[int, str, float, float]]:
     """(model id, name, params in billions, average) of the view's best `limit` models with a known size
     and a complete run: the score-vs-size chart. Capped so the page never carries the whole board."""
-    average = (
-        LeaderboardEntry.average_raw
-        if query.view == "raw" and suite.has_normalized
-        else LeaderboardEntry.average
-    )
+    raw = query.view == "raw" and suite.has_normalized
+    average = LeaderboardEntry.average_raw if raw else LeaderboardEntry.average
     statement = select(
         LeaderboardEntry.model_id, LeaderboardEntry.name, LeaderboardEntry.params_b, average
     ).where(*board_query.conditions(query), LeaderboardEntry.params_b > 0, average.is_not(None))
-    return [
-        (model_id, name, float(params or 0), float(score or 0))
-        for model_id, name, params, score in session.execute(
-            statement.order_by(average.desc(), LeaderboardEntry.model_id).limit(limit)
-        )
-    ]
+
+    def read() -> list[tuple[int, str, float, float]]:
+        return [
+            (model_id, name, float(params or 0), float(score or 0))
+            for model_id, name, params, score in session.execute(
+                statement.order_by(average.desc(), LeaderboardEntry.model_id).limit(limit)
+            )
+        ]
+
+    key = ("scatter", query.suite, query.data, raw, limit, _filter_key(query))
+    return _bound(memo, session).get(key, read)
 
 
 def standings(session: Session, model_id: int) -> list[BoardStanding]:
@@ -133,57 +189,76 @@ def benchmark_columns(suite: Suite, judges: dict[str, str | None] | None = None)
     ]
 
 
-def _page(session: Session, query: BoardQuery, suite: Suite) -> tuple[list[LeaderboardRow], str | None]:
-    key = board_query.sort_key(query, suite).label("cursor_value")
-    statement = select(LeaderboardEntry, key).where(
-        *board_query.conditions(query), board_query.after_condition(query, suite)
-    )
-    found = session.execute(board_query.ordered(statement, query, suite).limit(query.limit + 1)).all()
-    rows = [_row(entry) for entry, _ in found[: query.limit]]
-    lineage.attach(session, rows, query.suite, query.data)
+def _page(session: Session, query: BoardQuery, suite: Suite) -> tuple[list[str], str | None]:
+    """The page's rows as JSON, and the cursor of the next page (None: the last page)."""
+    if board_query.by_benchmark(query):
+        found = _benchmark_page(session, query, suite)
+    else:
+        key = board_query.sort_key(query, suite).label("cursor_value")
+        statement = select(*PAGE_COLUMNS, key).where(
+            *board_query.conditions(query), board_query.after_condition(query, suite)
+        )
+        found = list(session.execute(board_query.ordered(statement, query, suite).limit(query.limit + 1)))
+    shown = found[: query.limit]
+    stored = _payloads(session, shown)
+    lineages = lineage.of_rows(session, shown, stored, query.suite, query.data)
+    rows = [
+        payload.row_json(
+            row.rank, row.rank_span_up, row.rank_span_down, stored[row.id], lineages.get(row.model_id)
+        )
+        for row in shown
+    ]
     next_after = None
     if len(found) > query.limit:
-        last_entry, last_key = found[query.limit - 1]
-        next_after = board_query.encode_cursor(last_key, last_entry.model_id)
+        last = found[query.limit - 1]
+        next_after = board_query.encode_cursor(last.cursor_value, last.model_id)
     return rows, next_after
 
 
-def _scores(entry: LeaderboardEntry) -> dict[str, Score]:
-    """The cells, each with its pairwise figure against the next rank (kept apart in pair_stats: the
-    bootstrap rewrites it when a neighbour changes, without touching the scores)."""
-    pairs = entry.pair_stats or {}
-    cells = {}
-    for name, score in (entry.scores or {}).items():
-        p = pairs.get(name)
-        cells[name] = Score(**score, p_above_next=p, tied_with_next=None if p is None else p < TIE_LEVEL)
-    return cells
+PAGE_COLUMNS = (
+    LeaderboardEntry.id, LeaderboardEntry.model_id, LeaderboardEntry.rank, LeaderboardEntry.rank_span_up,
+    LeaderboardEntry.rank_span_down, LeaderboardEntry.weight_type, LeaderboardEntry.payload,
+)  # fmt: skip
 
 
-def _row(entry: LeaderboardEntry) -> LeaderboardRow:
-    return LeaderboardRow(
-        rank=entry.rank,
-        model_id=entry.model_id,
-        request_id=entry.request_id,
-        model=entry.name,
-        reference=entry.reference,
-        kind=entry.kind,
-        model_type=entry.model_type,
-        precision=entry.precision,
-        weight_type=entry.weight_type,
-        params_b=entry.params_b,
-        licence=entry.licence,
-        flags=list(entry.flags or []),
-        flag_reason=admin_flag_reason(list(entry.flags or [])),
-        data_source=entry.data_source,
-        average=entry.average,
-        average_raw=entry.average_raw,
-        ci_low=entry.ci_low,
-        ci_high=entry.ci_high,
-        rank_low=entry.rank_low,
-        rank_high=entry.rank_high,
-        p_above_next=entry.p_above_next,
-        tied_with_next=entry.tied_with_next,
-        scores=_scores(entry),
-        submitted_at=entry.submitted_at,
-        evaluated_at=entry.evaluated_at,
-    )
+def _benchmark_page(session: Session, query: BoardQuery, suite: Suite) -> list[Row[Any]]:
+    """Sorted by a benchmark: the rows with a value on it in the order of its index on board_cell,
+    then those without one (missing, run on the other board's data, or a benchmark added after the
+    row was written) by model id. A cursor with no value is in that second part."""
+    cell, entry = BoardCell, LeaderboardEntry
+    wanted = query.limit + 1
+    found: list[Row[Any]] = []
+    after_value, after_id = board_query.decode_cursor(query.after) if query.after else (0.0, -1)
+    if query.after is None or after_value is not None:
+        key = board_query.cell_key(query, suite).label("cursor_value")
+        statement = (
+            select(*PAGE_COLUMNS, key)
+            .join(cell, cell.entry_id == entry.id)
+            .where(cell.suite == query.suite, cell.board == query.data, cell.benchmark == query.sort)
+            .where(*board_query.conditions(query), board_query.after_condition(query, suite))
+        )
+        found = list(session.execute(board_query.ordered(statement, query, suite).limit(wanted)))
+        after_id = -1
+    if len(found) < wanted:
+        has_value = (
+            select(cell.entry_id).where(cell.entry_id == entry.id, cell.benchmark == query.sort).exists()
+        )
+        statement = (
+            select(*PAGE_COLUMNS, null().label("cursor_value"))
+            .where(*board_query.conditions(query), ~has_value, entry.model_id > after_id)
+            .order_by(entry.model_id)
+            .limit(wanted - len(found))
+        )
+        found += list(session.execute(statement))
+    return found
+
+
+def _payloads(session: Session, rows: list[Row[Any]]) -> dict[int, str]:
+    """Each row's stored payload; a row written before payloads were stored gets one rendered now."""
+    stored = {row.id: row.payload for row in rows if row.payload is not None}
+    missing = [row.id for row in rows if row.payload is None]
+    if missing:
+        columns = [getattr(LeaderboardEntry, name) for name in payload.COLUMNS]
+        for found in session.execute(select(*columns).where(LeaderboardEntry.id.in_(missing))):
+            stored[found.id] = payload.render(dict(found._mapping))
+    return stored

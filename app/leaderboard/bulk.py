@@ -1,0 +1,83 @@
+"""Writing many board rows at once: COPY on PostgreSQL, executemany on SQLite.
+
+Rebuilding a board of 10,000 models writes 10,000 rows, 120,000 cells and 10,000 payloads. As
+single-row statements (what an executemany sends) that is seconds of round trips and statement
+overhead on PostgreSQL; COPY streams them in one command. SQLite runs in-process, where executemany
+is already the fast path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from psycopg.types.json import Json, Jsonb
+from sqlalchemy import JSON, Table, bindparam, insert, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows (dicts with the same keys) into table."""
+    if not rows:
+        return
+    if not _on_postgresql(session) or len(rows) < 50:  # a few rows: one plain statement is as quick
+        session.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    wrap = _json_wrappers(session, table, columns)
+    with _copy(session, f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([_value(row[name], wrap.get(name)) for name in columns])
+
+
+def update_by_id(session: Session, table: Table, column: str, values: dict[int, Any]) -> None:
+    """SET column = value WHERE id = key, for each (key, value) of `values` (a text column)."""
+    if not values:
+        return
+    if not _on_postgresql(session) or len(values) < 50:
+        statement = update(table).where(table.c.id == bindparam("key")).values({column: bindparam("value")})
+        session.execute(statement, [{"key": key, "value": value} for key, value in values.items()])
+        return
+    session.execute(
+        text("CREATE TEMPORARY TABLE IF NOT EXISTS bulk_update (id integer, value text) ON COMMIT DROP")
+    )
+    session.execute(text("TRUNCATE bulk_update"))
+    with _copy(session, "COPY bulk_update (id, value) FROM STDIN") as copy:
+        for key, value in values.items():
+            copy.write_row((key, value))
+    session.execute(
+        text(
+            f"UPDATE {table.name} SET {column} = bulk_update.value FROM bulk_update"
+            f" WHERE {table.name}.id = bulk_update.id"
+        )
+    )
+
+
+def _value(value: Any, wrapper: Any) -> Any:
+    return value if wrapper is None or value is None else wrapper(value)
+
+
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _json_wrappers(session: Session, table: Table, columns: list[str]) -> dict[str, Any]:
+    """JSON columns take their Python value wrapped for psycopg (jsonb or json)."""
+    dialect = session.get_bind().dialect
+    wrappers: dict[str, Any] = {}
+    for name in columns:
+        column_type = table.c[name].type
+        if isinstance(column_type, JSON):
+            wrappers[name] = Jsonb if isinstance(column_type.dialect_impl(dialect), JSONB) else Json
+    return wrappers
+
+
+@contextmanager
+def _copy(session: Session, statement: str) -> Iterator[Any]:
+    """psycopg's COPY on the session's own connection (inside its transaction)."""
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        yield copy
