@@ -186,8 +186,6 @@ class LeaderboardEntry(Base):
     __tablename__ = "leaderboard_entry"
     __table_args__ = (
         UniqueConstraint("suite", "board", "model_id"),
-        # The default order (rank) and its keyset pages.
-        Index("ix_leaderboard_entry_rank", "suite", "board", "rank"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,8 +193,6 @@ class LeaderboardEntry(Base):
     board: Mapped[str] = mapped_column(String(16))  # hub (real data) | bundled (sample data)
     model_id: Mapped[int] = mapped_column(ForeignKey("model.id", ondelete="CASCADE"), index=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("eval_request.id", ondelete="CASCADE"), index=True)
-    # 1..n by average (incomplete runs last), then model id; the same in every filtered view.
-    rank: Mapped[int] = mapped_column(Integer, default=0)
     average: Mapped[float | None] = mapped_column(Float)  # None: a benchmark is missing
     # Suites with normalized benchmarks: the mean of the raw primary metrics (the raw view's sort).
     average_raw: Mapped[float | None] = mapped_column(Float)
@@ -221,11 +217,6 @@ class LeaderboardEntry(Base):
     # when results are written. None: no item scores to bootstrap (or an incomplete run).
     ci_low: Mapped[float | None] = mapped_column(Float)  # 95 % percentile interval on the average
     ci_high: Mapped[float | None] = mapped_column(Float)
-    # The rank interval, stored as its reach above and below `rank`: a new model shifts the rank of
-    # every row below it, but the reach only of rows whose intervals overlap its own, so a write
-    # rewrites hundreds of rows instead of thousands. rank_low / rank_high below read them back.
-    rank_span_up: Mapped[int | None] = mapped_column(Integer)
-    rank_span_down: Mapped[int | None] = mapped_column(Integer)
     p_above_next: Mapped[float | None] = mapped_column(Float)  # P(this average > the next rank's)
     tied_with_next: Mapped[bool | None] = mapped_column(Boolean)  # p_above_next < 0.95
     # {benchmark: P(this score > the next rank's score)} over the benchmarks both rows average.
@@ -237,6 +228,42 @@ class LeaderboardEntry(Base):
     # lineage): JSON text written with the row and its bootstrap figures (app/leaderboard/payload.py),
     # so a page is an index range scan and a concatenation. None: written before revision 0009.
     payload: Mapped[str | None] = mapped_column(Text)
+    # Its place on the board, kept apart (BoardRank); loaded with the row.
+    position: Mapped[BoardRank] = relationship(lazy="joined", viewonly=True)
+
+    @property
+    def rank(self) -> int:
+        return self.position.rank
+
+    @property
+    def rank_low(self) -> int | None:
+        return self.position.rank_low
+
+    @property
+    def rank_high(self) -> int | None:
+        return self.position.rank_high
+
+
+class BoardRank(Base):
+    """A board row's rank and rank interval, apart from the row. A model landing mid-board shifts the
+    rank of every row below it: thousands of rows rewritten per finished request. Rewriting the wide,
+    heavily indexed leaderboard_entry row for that cost a second per write on 10,000 models; this
+    narrow row has no index but its key, and half-empty pages on PostgreSQL (fillfactor 50), so a
+    shift is an in-place (HOT) update of a few dozen bytes. Written and deleted with its row."""
+
+    __tablename__ = "board_rank"
+    __table_args__ = ({"postgresql_with": {"fillfactor": 50}},)
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("leaderboard_entry.id", ondelete="CASCADE"), primary_key=True
+    )
+    # 1..n by average (incomplete runs last), then model id; the same in every filtered view. The
+    # order is that of the average index, which a default view reads; the number is only shown.
+    rank: Mapped[int] = mapped_column(Integer)
+    # The rank interval, stored as its reach above and below `rank`: a new model shifts the rank of
+    # every row below it, but the reach only of rows whose intervals overlap its own.
+    rank_span_up: Mapped[int | None] = mapped_column(Integer)
+    rank_span_down: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def rank_low(self) -> int | None:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from app.leaderboard import entry_rows, judge_columns, payload, rank_stats
 from app.leaderboard.entry_rows import ADMIN_FLAG_PREFIX
+from app.leaderboard.item_store import QUERY_CHUNK
 from app.tables import BoardVersion, EvalRequest, LeaderboardEntry, LlmModel, RequestStatus
 from benchmarks.catalog import get_suite
 from benchmarks.datasources import REAL_LABELS, SAMPLE_LABELS, request_boards
@@ -120,16 +121,21 @@ def rebuild_all(session: Session, private_dir: Path | None = None) -> int:
             if values is not None:
                 rows.append(values)
         phases.mark("read results")
-        # Ranked before the insert, in renumber's order, so that renumber finds nothing to rewrite.
+        # Ranked, given their bootstrap figures and rendered before the insert: each row is written
+        # once, complete (in renumber's order, with what update_neighbours and payload.refresh
+        # would write after).
         rows.sort(key=lambda row: (row["average"] is None, -(row["average"] or 0.0), row["model_id"]))
         for position, row in enumerate(rows, start=1):
             row["rank"] = position
+        rank_stats.figures_of_new_rows(session, suite_name, board, rows)
+        phases.mark("bootstrap")
+        for row in rows:
+            row["payload"] = payload.render(row)
+        phases.mark("payloads")
         by_board[(suite_name, board)] = entry_rows.insert_rows(session, suite_name, board, rows)
-        phases.mark("insert rows and cells")
-    for suite_name, board in sorted(by_board):
-        renumber(session, suite_name, board)
-        phases.mark("rank")
-        _refresh_figures(session, suite_name, board, phases=phases)  # fresh rows: every row's figures
+        phases.mark("insert rows, places and cells")
+        rank_stats.update_intervals(session, suite_name, board)
+        phases.mark("rank intervals")
     bump_version(session)
     written = sum(len(ids) for ids in by_board.values())
     log.info("rebuild_all: %d board rows in %s", written, phases)
@@ -173,24 +179,17 @@ def _latest_requests(session: Session) -> dict[tuple[int, str, str], entry_rows.
 def _models(session: Session, model_ids: set[int]) -> dict[int, LlmModel]:
     ordered = sorted(model_ids)
     found: dict[int, LlmModel] = {}
-    for start in range(0, len(ordered), entry_rows.QUERY_CHUNK):
+    for start in range(0, len(ordered), QUERY_CHUNK):
         for model in session.scalars(
-            select(LlmModel).where(LlmModel.id.in_(ordered[start : start + entry_rows.QUERY_CHUNK]))
+            select(LlmModel).where(LlmModel.id.in_(ordered[start : start + QUERY_CHUNK]))
         ):
             found[model.id] = model
     return found
 
 
-def _refresh_figures(
-    session: Session, suite: str, board: str, changed: list[int] | None = None, phases: _Phases | None = None
-) -> None:
+def _refresh_figures(session: Session, suite: str, board: str, changed: list[int] | None = None) -> None:
     """The bootstrap figures of the rows that changed or whose next row did, then their payloads."""
-    recomputed = rank_stats.update_neighbours(session, suite, board, changed or [])
-    if phases:
-        phases.mark("bootstrap")
-    payload.refresh(session, recomputed)
-    if phases:
-        phases.mark("payloads")
+    payload.refresh(session, rank_stats.update_neighbours(session, suite, board, changed or []))
 
 
 def bump_version(session: Session) -> None:
@@ -202,18 +201,19 @@ def board_version(session: Session) -> int:
 
 
 def renumber(session: Session, suite: str, board: str) -> None:
-    """rank = position by average (incomplete runs last), ties by model id. Only changed rows are
-    written. The same SQL runs on PostgreSQL and SQLite (>= 3.39: UPDATE FROM, IS DISTINCT FROM)."""
-    session.execute(
-        text(
-            "UPDATE leaderboard_entry SET rank = ordered.position FROM ("
-            " SELECT id, ROW_NUMBER() OVER (ORDER BY average IS NULL, average DESC, model_id) AS position"
-            " FROM leaderboard_entry WHERE suite = :suite AND board = :board"
-            ") AS ordered WHERE leaderboard_entry.id = ordered.id"
-            " AND leaderboard_entry.rank IS DISTINCT FROM ordered.position"
-        ),
-        {"suite": suite, "board": board},
-    )
+    """rank = position by average (incomplete runs last), ties by model id. Only changed places are
+    written (board_rank). The same SQL runs on PostgreSQL and SQLite (>= 3.39: UPDATE FROM, IS
+    DISTINCT FROM)."""
+    session.execute(RENUMBER, {"suite": suite, "board": board})
+
+
+RENUMBER = text(
+    "UPDATE board_rank SET rank = ordered.position FROM ("
+    " SELECT id, ROW_NUMBER() OVER (ORDER BY average IS NULL, average DESC, model_id) AS position"
+    " FROM leaderboard_entry WHERE suite = :suite AND board = :board"
+    ") AS ordered WHERE board_rank.entry_id = ordered.id"
+    " AND board_rank.rank IS DISTINCT FROM ordered.position"
+)
 
 
 def _lock_board(session: Session, suite: str, board: str) -> None:

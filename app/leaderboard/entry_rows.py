@@ -18,15 +18,17 @@ from sqlalchemy import Table, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.leaderboard import bulk, judge_columns
-from app.tables import BoardCell, LeaderboardEntry, LlmModel, Result
+from app.leaderboard.item_store import QUERY_CHUNK
+from app.tables import BoardCell, BoardRank, LeaderboardEntry, LlmModel, Result
 from benchmarks.datasources import data_board
 from benchmarks.spec import Suite
 
 # An administrator's flag reads like this among a row's flags (machine flags read "contaminated: ...").
 ADMIN_FLAG_PREFIX = "flagged: "
-QUERY_CHUNK = 900  # ids per IN list (SQLite allows 999 parameters)
 ENTRY_TABLE = cast(Table, LeaderboardEntry.__table__)
 CELL_TABLE = cast(Table, BoardCell.__table__)
+RANK_TABLE = cast(Table, BoardRank.__table__)
+PLACE_KEYS = ("rank", "rank_span_up", "rank_span_down")  # a row's keys that go to board_rank
 
 
 @dataclass(frozen=True)
@@ -181,12 +183,13 @@ def _elsewhere(cell: dict[str, Any]) -> dict[str, Any]:
 
 
 def insert_rows(session: Session, suite: str, board: str, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert one board's rows and their sortable cells (multi-row INSERTs); returns the new rows' ids.
-    The ids are read back in one query: RETURNING in a multi-row insert, matched back to its
-    parameters, costs more than the insert itself."""
+    """Insert one board's rows, their places (board_rank: `rank` and the rank spans in each row) and
+    their sortable cells (multi-row INSERTs); returns the new rows' ids. The ids are read back in one
+    query: RETURNING in a multi-row insert, matched back to its parameters, costs more than the insert
+    itself."""
     if not rows:
         return []
-    bulk.insert_rows(session, ENTRY_TABLE, rows)
+    bulk.insert_rows(session, ENTRY_TABLE, [_without(row, PLACE_KEYS) for row in rows])
     entry = LeaderboardEntry
     model_ids = [row["model_id"] for row in rows]
     found: dict[int, int] = {}
@@ -195,9 +198,18 @@ def insert_rows(session: Session, suite: str, board: str, rows: Sequence[dict[st
         where = (entry.suite == suite, entry.board == board, entry.model_id.in_(chunk))
         found.update(iter(session.execute(select(entry.model_id, entry.id).where(*where))))
     ids = [found[model_id] for model_id in model_ids]
+    places = [
+        {"entry_id": entry_id, **{key: row.get(key) for key in PLACE_KEYS}}
+        for entry_id, row in zip(ids, rows, strict=True)
+    ]
+    bulk.insert_rows(session, RANK_TABLE, places)
     cells = [cell for entry_id, row in zip(ids, rows, strict=True) for cell in _cells(entry_id, row)]
     bulk.insert_rows(session, CELL_TABLE, cells)
     return ids
+
+
+def _without(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key not in keys}
 
 
 def _cells(entry_id: int, row: dict[str, Any]) -> Iterable[dict[str, Any]]:

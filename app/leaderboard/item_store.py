@@ -234,11 +234,12 @@ def board_values(
                 LeaderboardEntry.request_id.in_(request_ids[start : start + QUERY_CHUNK]),
             )
         ):  # the JSON as text, for orjson: several times faster to read than as JSON
-            values[request_id] = _averaged(orjson.loads(scores) if scores else {})
+            values[request_id] = averaged(orjson.loads(scores) if scores else {})
     return values
 
 
-def _averaged(scores: dict[str, Any]) -> dict[str, float]:
+def averaged(scores: dict[str, Any]) -> dict[str, float]:
+    """The benchmarks a row's scores average (those with a value) and their values, in their order."""
     return {name: float(cell["value"]) for name, cell in scores.items() if cell.get("value") is not None}
 
 
@@ -255,3 +256,14 @@ def item_sets(session: Session, digests: Iterable[str]) -> dict[str, ItemSetData
             array = None if weights is None else np.frombuffer(bytes(weights), dtype="<f4").copy()
             _sets[digest] = ItemSetData(digest, decoded, array)
     return {digest: _sets[digest] for digest in set(digests) if digest in _sets}
+
+
+def stored_order(values: dict[str, float], dialect: str) -> dict[str, float]:
+    """`values` in the order board_values reads them back once stored: PostgreSQL's jsonb keeps an
+    object's keys shortest first, then bytewise; SQLite's JSON text keeps them as written. (A row's
+    average over its bootstrap rounds adds benchmarks in this order, and must not depend on whether
+    the row was read back or is about to be written.)"""
+    if dialect != "postgresql":
+        return values
+    ordered = sorted(values, key=lambda name: (len(name.encode()), name.encode()))
+    return {name: values[name] for name in ordered}

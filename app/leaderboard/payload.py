@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from app.leaderboard import bulk
 from app.leaderboard.bootstrap import LEVEL as TIE_LEVEL
 from app.leaderboard.entry_rows import ENTRY_TABLE
+from app.leaderboard.item_store import QUERY_CHUNK
 from app.tables import LeaderboardEntry
 
-QUERY_CHUNK = 900  # ids per IN list (SQLite allows 999 parameters)
 # The columns a payload is rendered from.
 COLUMNS = (
     "id", "model_id", "request_id", "name", "reference", "kind", "model_type", "precision", "weight_type",
@@ -84,16 +84,21 @@ def _cells(scores: Mapping[str, Any], pairs: Mapping[str, float]) -> dict[str, A
     return cells
 
 
-def refresh(session: Session, entry_ids: Iterable[int]) -> None:
-    """Render and store the payload of these rows (after they were written or their figures were)."""
+def rendered(session: Session, entry_ids: Iterable[int]) -> dict[int, str]:
+    """These rows' payloads rendered from their columns, by row id."""
     ordered = sorted(set(entry_ids))
     columns = [getattr(LeaderboardEntry, name) for name in COLUMNS]
-    rendered: dict[int, str] = {}
+    found: dict[int, str] = {}
     for start in range(0, len(ordered), QUERY_CHUNK):
         chunk = ordered[start : start + QUERY_CHUNK]
         for row in session.execute(select(*columns).where(LeaderboardEntry.id.in_(chunk))):
-            rendered[row.id] = render(dict(row._mapping))
-    bulk.update_by_id(session, ENTRY_TABLE, "payload", rendered)
+            found[row.id] = render(dict(row._mapping))
+    return found
+
+
+def refresh(session: Session, entry_ids: Iterable[int]) -> None:
+    """Render and store the payload of these rows (after they were written or their figures were)."""
+    bulk.update_by_id(session, ENTRY_TABLE, "payload", rendered(session, entry_ids))
 
 
 def row_json(

@@ -238,11 +238,9 @@ def sort_key(query: BoardQuery, suite: Suite) -> ColumnElement[Any] | QueryableA
     entry = LeaderboardEntry
     raw = query.view == "raw" and suite.has_normalized
     if query.sort == "average":
-        # Best first is the stored rank (indexed); worst first must still leave incomplete runs last,
-        # which reversing the rank would not; the raw view ranks by the raw mean.
-        if raw:
-            return entry.average_raw
-        return entry.rank if _by_rank(query, suite) else entry.average
+        # Best first is rank order (an index range scan: ranks are positions in this order); the raw
+        # view ranks by the raw mean.
+        return entry.average_raw if raw else entry.average
     if query.sort == "name":
         return func.lower(entry.name)
     if query.sort == "params":
@@ -264,19 +262,13 @@ def cell_key(query: BoardQuery, suite: Suite) -> QueryableAttribute[Any]:
     return BoardCell.raw_value if raw else BoardCell.value
 
 
-def _by_rank(query: BoardQuery, suite: Suite) -> bool:
-    raw = query.view == "raw" and suite.has_normalized
-    return query.sort == "average" and query.order == "desc" and not raw
-
-
-def _ascending(query: BoardQuery, suite: Suite) -> bool:
-    # rank 1 is the best average: "best first" (desc) is ascending rank.
-    return (query.order == "asc") != _by_rank(query, suite)
+def _ascending(query: BoardQuery) -> bool:
+    return query.order == "asc"
 
 
 def ordered(statement: Select[Any], query: BoardQuery, suite: Suite) -> Select[Any]:
     key = sort_key(query, suite)
-    direction = key.asc() if _ascending(query, suite) else key.desc()
+    direction = key.asc() if _ascending(query) else key.desc()
     # Missing values (no average, unknown size) always come last; benchmark sorts read only cells
     # with a value (the rows without one follow, by model id: see service._benchmark_page).
     tie = BoardCell.model_id if by_benchmark(query) else LeaderboardEntry.model_id
@@ -291,12 +283,10 @@ def after_condition(query: BoardQuery, suite: Suite) -> ColumnElement[bool]:
     key = sort_key(query, suite)
     if query.sort in ("submitted", "evaluated") and value is not None:
         value = _cursor_time(str(value))
-    if _by_rank(query, suite) and isinstance(value, int):
-        return LeaderboardEntry.rank > value  # ranks are unique on a board: an index range scan
     later_id = (BoardCell.model_id if by_benchmark(query) else LeaderboardEntry.model_id) > model_id
     if value is None:
         return and_(key.is_(None), later_id)
-    beyond = key > value if _ascending(query, suite) else key < value
+    beyond = key > value if _ascending(query) else key < value
     return or_(beyond, and_(key == value, later_id), key.is_(None))
 
 

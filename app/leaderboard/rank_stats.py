@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from app.leaderboard import bootstrap, item_store
 from app.leaderboard.bootstrap import run_of, take_rows
 from app.leaderboard.item_store import Items, ItemSetData, ScoreBlock
-from app.tables import LeaderboardEntry
+from app.tables import BoardRank, LeaderboardEntry
 
 # Stale rows computed together. Their resampled means are held at once (12 benchmarks x 1,000 rounds
 # x 4 bytes: 48 KB a row, 50 MB), in arrays every chunk reuses (bootstrap.Scratch). The matrix
@@ -49,15 +49,17 @@ CHUNK = 1024
 NO_ITEMS, UNRESAMPLED = -1, -2  # a (row, benchmark) without resampled means (see Evidence)
 FIGURES = ("id", "ci_low", "ci_high", "p_above_next", "tied_with_next", "pair_stats", "stats_key")
 
+# Rows in rank order: by average (incomplete runs last), then model id (entries.renumber).
 STALE_ROWS = text(
     "SELECT id, request_id, next_request, complete FROM ("
-    " SELECT id, model_id, request_id, rank, stats_key,"
+    " SELECT id, model_id, request_id, average, stats_key,"
     "  CASE WHEN average IS NULL THEN 0 ELSE 1 END AS complete,"
-    "  LEAD(CASE WHEN average IS NOT NULL THEN request_id END) OVER (ORDER BY rank, id) AS next_request"
+    "  LEAD(CASE WHEN average IS NOT NULL THEN request_id END)"
+    "   OVER (ORDER BY average IS NULL, average DESC, model_id) AS next_request"
     " FROM leaderboard_entry WHERE suite = :suite AND board = :board"
     ") AS ordered WHERE stats_key IS NULL OR model_id IN :changed OR stats_key <>"
     " (CAST(request_id AS VARCHAR(20)) || '>' || COALESCE(CAST(next_request AS VARCHAR(20)), ''))"
-    " ORDER BY rank, id"
+    " ORDER BY average IS NULL, average DESC, model_id"
 ).bindparams(bindparam("changed", expanding=True))
 
 # Rank intervals in one pass over one sorted list of every complete row's interval ends (a row without
@@ -68,20 +70,20 @@ STALE_ROWS = text(
 # rows whose distances changed are written. One window sort and a GROUP BY; a join of two windowed
 # lists instead is planned as a nested loop on PostgreSQL (seconds on 10,000 rows).
 RANK_INTERVALS = text(
-    "UPDATE leaderboard_entry SET rank_span_up = spans.up, rank_span_down = spans.down FROM ("
-    " SELECT counted.id, entry.rank - MAX(CASE WHEN counted.kind = 0 THEN 1 + counted.lows END) AS up,"
-    "  MAX(CASE WHEN counted.kind = 1 THEN counted.highs END) - entry.rank AS down FROM ("
+    "UPDATE board_rank SET rank_span_up = spans.up, rank_span_down = spans.down FROM ("
+    " SELECT counted.id, place.rank - MAX(CASE WHEN counted.kind = 0 THEN 1 + counted.lows END) AS up,"
+    "  MAX(CASE WHEN counted.kind = 1 THEN counted.highs END) - place.rank AS down FROM ("
     "  SELECT id, kind, has_interval, SUM(kind) OVER ends AS lows, SUM(1 - kind) OVER ends AS highs FROM ("
     "   SELECT id, COALESCE(ci_high, average) AS v, 0 AS kind, ci_low IS NOT NULL AS has_interval"
     "   FROM leaderboard_entry WHERE suite = :suite AND board = :board AND average IS NOT NULL"
     "   UNION ALL SELECT id, COALESCE(ci_low, average) AS v, 1 AS kind, ci_low IS NOT NULL AS has_interval"
     "   FROM leaderboard_entry WHERE suite = :suite AND board = :board AND average IS NOT NULL"
     "  ) AS interval_ends WINDOW ends AS (ORDER BY v DESC, kind ROWS UNBOUNDED PRECEDING)"
-    " ) AS counted JOIN leaderboard_entry AS entry ON entry.id = counted.id"
-    " WHERE counted.has_interval GROUP BY counted.id, entry.rank"
-    ") AS spans WHERE leaderboard_entry.id = spans.id"
-    " AND (leaderboard_entry.rank_span_up IS DISTINCT FROM spans.up"
-    " OR leaderboard_entry.rank_span_down IS DISTINCT FROM spans.down)"
+    " ) AS counted JOIN board_rank AS place ON place.entry_id = counted.id"
+    " WHERE counted.has_interval GROUP BY counted.id, place.rank"
+    ") AS spans WHERE board_rank.entry_id = spans.id"
+    " AND (board_rank.rank_span_up IS DISTINCT FROM spans.up"
+    " OR board_rank.rank_span_down IS DISTINCT FROM spans.down)"
 )
 
 # On PostgreSQL a chunk's figures go in one statement, as arrays joined to the rows by id, instead of
@@ -161,11 +163,35 @@ def update_neighbours(
     for start in range(0, len(stale), CHUNK):
         rows = stale[start : start + CHUNK]
         _store(session, figures(rows, gather(session, suite, board, rows, scratch)))
-    session.execute(RANK_INTERVALS, {"suite": suite, "board": board})
+    update_intervals(session, suite, board)
     # Bulk UPDATEs bypass the ORM: rows loaded earlier in this transaction must be read again.
-    for entry in [obj for obj in session.identity_map.values() if isinstance(obj, LeaderboardEntry)]:
+    loaded = (LeaderboardEntry, BoardRank)
+    for entry in [obj for obj in session.identity_map.values() if isinstance(obj, loaded)]:
         session.expire(entry)
     return sorted(row.id for row in stale)
+
+
+def figures_of_new_rows(session: Session, suite: str, board: str, rows: list[dict[str, Any]]) -> None:
+    """The figures of one board's rows before they are written (rebuild_all), set in each row's
+    values: rows in rank order, each written once with its figures instead of updated after."""
+    dialect = session.get_bind().dialect.name
+    averaged = {row["request_id"]: item_store.averaged(row["scores"]) for row in rows}
+    known = {request: item_store.stored_order(values, dialect) for request, values in averaged.items()}
+    stale = []
+    for position, row in enumerate(rows):  # what STALE_ROWS reads off the stored rows
+        below = rows[position + 1] if position + 1 < len(rows) else None
+        next_request = below["request_id"] if below is not None and below["average"] is not None else None
+        stale.append(StaleRow(position, row["request_id"], next_request, row["average"] is not None))
+    scratch = bootstrap.Scratch()
+    for start in range(0, len(stale), CHUNK):
+        chunk = stale[start : start + CHUNK]
+        for found in figures(chunk, gather(session, suite, board, chunk, scratch, known)):
+            rows[found.pop("id")].update(found)
+
+
+def update_intervals(session: Session, suite: str, board: str) -> None:
+    """The board's rank intervals from its rows' figures (see RANK_INTERVALS)."""
+    session.execute(RANK_INTERVALS, {"suite": suite, "board": board})
 
 
 def _store(session: Session, updates: list[dict[str, Any]]) -> None:
@@ -179,14 +205,23 @@ def _store(session: Session, updates: list[dict[str, Any]]) -> None:
 
 
 def gather(
-    session: Session, suite: str, board: str, rows: list[StaleRow], scratch: bootstrap.Scratch
+    session: Session,
+    suite: str,
+    board: str,
+    rows: list[StaleRow],
+    scratch: bootstrap.Scratch,
+    known: dict[int, dict[str, float]] | None = None,
 ) -> Evidence:
-    """The Evidence for these rows and their next rows."""
+    """The Evidence for these rows and their next rows. `known`: the values each request averages,
+    for rows not written yet (else read from the board)."""
     # The rows' requests in rank order, then the next rows beyond them: a row and its next row are
     # mostly neighbours in the arrays, so that pairs are slices of them rather than copies.
     nexts = [row.next_request for row in rows if row.next_request is not None]
     wanted = list(dict.fromkeys([row.request_id for row in rows] + nexts))
-    values = item_store.board_values(session, suite, board, wanted)
+    if known is None:
+        values = item_store.board_values(session, suite, board, wanted)
+    else:
+        values = {request: known[request] for request in wanted if request in known}
     position = {request: row for row, request in enumerate(r for r in wanted if values.get(r))}
     blocks = item_store.load_blocks(session, position)
     sets = item_store.item_sets(session, {block.digest for block in blocks})

@@ -24,7 +24,7 @@ from app.leaderboard import query as board_query
 from app.leaderboard.memo import BoardMemo, BoundMemo
 from app.leaderboard.query import BoardQuery
 from app.leaderboard.schemas import BenchmarkColumn, BoardStanding, LeaderboardPage, LeaderboardRow
-from app.tables import BoardCell, LeaderboardEntry
+from app.tables import BoardCell, BoardRank, LeaderboardEntry
 from benchmarks.catalog import get_suite
 from benchmarks.spec import Suite
 
@@ -195,7 +195,7 @@ def _page(session: Session, query: BoardQuery, suite: Suite) -> tuple[list[str],
         found = _benchmark_page(session, query, suite)
     else:
         key = board_query.sort_key(query, suite).label("cursor_value")
-        statement = select(*PAGE_COLUMNS, key).where(
+        statement = _page_select(key).where(
             *board_query.conditions(query), board_query.after_condition(query, suite)
         )
         found = list(session.execute(board_query.ordered(statement, query, suite).limit(query.limit + 1)))
@@ -216,9 +216,14 @@ def _page(session: Session, query: BoardQuery, suite: Suite) -> tuple[list[str],
 
 
 PAGE_COLUMNS = (
-    LeaderboardEntry.id, LeaderboardEntry.model_id, LeaderboardEntry.rank, LeaderboardEntry.rank_span_up,
-    LeaderboardEntry.rank_span_down, LeaderboardEntry.weight_type, LeaderboardEntry.payload,
+    LeaderboardEntry.id, LeaderboardEntry.model_id, BoardRank.rank, BoardRank.rank_span_up,
+    BoardRank.rank_span_down, LeaderboardEntry.weight_type, LeaderboardEntry.payload,
 )  # fmt: skip
+PLACED = BoardRank.entry_id == LeaderboardEntry.id  # each row's place: one primary-key lookup per row
+
+
+def _page_select(*extra: Any) -> Any:
+    return select(*PAGE_COLUMNS, *extra).join_from(LeaderboardEntry, BoardRank, PLACED)
 
 
 def _benchmark_page(session: Session, query: BoardQuery, suite: Suite) -> list[Row[Any]]:
@@ -232,7 +237,7 @@ def _benchmark_page(session: Session, query: BoardQuery, suite: Suite) -> list[R
     if query.after is None or after_value is not None:
         key = board_query.cell_key(query, suite).label("cursor_value")
         statement = (
-            select(*PAGE_COLUMNS, key)
+            _page_select(key)
             .join(cell, cell.entry_id == entry.id)
             .where(cell.suite == query.suite, cell.board == query.data, cell.benchmark == query.sort)
             .where(*board_query.conditions(query), board_query.after_condition(query, suite))
@@ -244,7 +249,7 @@ def _benchmark_page(session: Session, query: BoardQuery, suite: Suite) -> list[R
             select(cell.entry_id).where(cell.entry_id == entry.id, cell.benchmark == query.sort).exists()
         )
         statement = (
-            select(*PAGE_COLUMNS, null().label("cursor_value"))
+            _page_select(null().label("cursor_value"))
             .where(*board_query.conditions(query), ~has_value, entry.model_id > after_id)
             .order_by(entry.model_id)
             .limit(wanted - len(found))
@@ -256,9 +261,5 @@ def _benchmark_page(session: Session, query: BoardQuery, suite: Suite) -> list[R
 def _payloads(session: Session, rows: list[Row[Any]]) -> dict[int, str]:
     """Each row's stored payload; a row written before payloads were stored gets one rendered now."""
     stored = {row.id: row.payload for row in rows if row.payload is not None}
-    missing = [row.id for row in rows if row.payload is None]
-    if missing:
-        columns = [getattr(LeaderboardEntry, name) for name in payload.COLUMNS]
-        for found in session.execute(select(*columns).where(LeaderboardEntry.id.in_(missing))):
-            stored[found.id] = payload.render(dict(found._mapping))
+    stored.update(payload.rendered(session, [row.id for row in rows if row.payload is None]))
     return stored
