@@ -47,9 +47,14 @@ def make_engine(url: str, *, one_shot: bool = False) -> Engine:
             cursor.close()
 
         return engine
+    # psycopg prepares a statement run five times on a connection, and PostgreSQL then switches it
+    # to a generic plan, blind to the values: the board's filtered page (type, size, flagged) went
+    # from 2 ms to 10-12 ms on 10,000 models that way. A custom plan per execution costs a fraction
+    # of a millisecond and keeps the parse saved by preparing.
+    options = {"connect_args": {"options": "-c plan_cache_mode=force_custom_plan"}}
     if one_shot:
-        return create_engine(url, **pooling)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, **pooling, **options)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **options)
 
 
 @lru_cache(maxsize=8)
