@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from benchmarks.private import private_suite, registered_templates
+from benchmarks.private import REGISTRY_FILE, private_suite, registered_templates
 from benchmarks.spec import BenchmarkSpec, Suite
 from benchmarks.suites.generation import GEN_EN, GEN_KO
 from benchmarks.suites.judge import JUDGE_EN, JUDGE_KO
@@ -71,14 +71,29 @@ __all__ = ["SMOKE", "SUITES", "BenchmarkSpec", "Suite", "all_suites", "get_suite
 def all_suites(private_dir: Path | None = None) -> dict[str, Suite]:
     """The built-in suites, with the private-set templates an operator registered swapped in, plus
     "private" when private_dir holds registered benchmarks of its own (the registry is read each
-    time: `evalboard private add` needs no restart)."""
-    suites = dict(SUITES)
-    if private_dir is not None:
-        from benchmarks.private_templates import with_registered
+    time it changed: `evalboard private add` needs no restart)."""
+    if private_dir is None:
+        return dict(SUITES)
+    return dict(_suites_with_registry(private_dir, _registry_stamp(private_dir)))
 
-        registered = registered_templates(private_dir)
-        suites = {name: with_registered(suite, registered) for name, suite in suites.items()}
-    private = private_suite(private_dir) if private_dir is not None else None
+
+def _registry_stamp(private_dir: Path) -> tuple[int, int, int] | None:
+    """What tells a changed registry apart (a board view asks for its suite on every request, and
+    reading and parsing the registry twice cost most of a millisecond)."""
+    try:
+        found = (private_dir / REGISTRY_FILE).stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size  # the inode: a registry replaced by rename
+
+
+@lru_cache(maxsize=16)
+def _suites_with_registry(private_dir: Path, _stamp: tuple[int, int, int] | None) -> dict[str, Suite]:
+    from benchmarks.private_templates import with_registered
+
+    registered = registered_templates(private_dir)
+    suites = {name: with_registered(suite, registered) for name, suite in SUITES.items()}
+    private = private_suite(private_dir)
     if private is not None:
         suites[private.name] = private
     return suites
