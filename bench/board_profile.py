@@ -166,6 +166,11 @@ async def profile_view(
         own[bucket_of(filename, name)] += tottime
     total = sum(own.values()) or 1.0
     split = {bucket: view_ms * own[bucket] / total for bucket in BUCKETS}
+    by_function = sorted(stats.items(), key=lambda item: -item[1][2])[:TOP_FUNCTIONS]
+    top = [
+        {"function": f"{Path(filename).name}:{line} {name}", "own_ms": view_ms * tottime / total}
+        for (filename, line, name), (_, _, tottime, _, _) in by_function
+    ]
     return {
         "path": path,
         "view_ms": view_ms,
@@ -173,6 +178,7 @@ async def profile_view(
         "db_ms": 1000 * sum(elapsed for _, _, elapsed in statements),
         "sql_ms": sum(sql_times),
         "split_ms": split,
+        "top_functions": top,  # by own time, ms per view
         "sql": [
             {"server_ms": server, "client_ms": 1000 * elapsed, "statement": statement}
             for (statement, _, elapsed), server in zip(statements, sql_times, strict=True)
@@ -211,6 +217,7 @@ async def profile_all(url: str, benchmarks: list[str], rounds: int) -> list[dict
     return results
 
 
+TOP_FUNCTIONS = 25
 HEADER = f"{'view':9} {'view ms':>7} {'sql ms':>6} {'stmts':>5} {'db ms':>6} " + " ".join(
     f"{bucket:>9}" for bucket in BUCKETS
 )
