@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Select, String, and_, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from app.leaderboard.schemas import RowLineage
 from app.tables import FineTune, LeaderboardEntry, LlmModel
@@ -22,7 +22,8 @@ def of_rows(
     session: Session, rows: Sequence[Row[Any]], payloads: dict[int, str], suite: str, board: str
 ) -> dict[int, bytes]:
     """model id -> its RowLineage JSON, for the page's adapters and deltas (`rows`: page rows with
-    id, model_id and weight_type; `payloads`: their stored JSON by row id)."""
+    id, model_id and weight_type; `payloads`: their stored JSON by row id). One query: each derived
+    model's base reference, fine-tune job and base row."""
     derived = {
         row.model_id: orjson.loads(payloads[row.id])
         for row in rows
@@ -30,45 +31,55 @@ def of_rows(
     }
     if not derived:
         return {}
-    bases: dict[int, str | None] = {}
-    finetunes: dict[int, int] = {}
-    for model_id, base_model, finetune_id in session.execute(
-        select(LlmModel.id, LlmModel.base_model, FineTune.id)
-        .outerjoin(FineTune, FineTune.tuned_model_id == LlmModel.id)
-        .where(LlmModel.id.in_(sorted(derived)))
-        .order_by(FineTune.id)
-    ):
-        bases[model_id] = base_model
-        if finetune_id is not None:
-            finetunes[model_id] = finetune_id
-    base_rows = _base_rows(session, {reference for reference in bases.values() if reference}, suite, board)
     found = {}
-    for model_id, row in derived.items():
-        reference = bases.get(model_id)
+    for model_id, reference, finetune_id, base in _bases(session, sorted(derived), suite, board):
         if reference:
-            lineage = _lineage(row, reference, base_rows.get(reference), finetunes.get(model_id))
+            lineage = _lineage(derived[model_id], reference, base, finetune_id)
             found[model_id] = orjson.dumps(lineage.model_dump())
     return found
 
 
-def _base_rows(session: Session, references: set[str], suite: str, board: str) -> dict[str, Row[Any]]:
-    """Each base reference's oldest original-weights row on this board."""
-    entry = LeaderboardEntry
-    found: dict[str, Row[Any]] = {}
-    if not references:
-        return found
-    for base in session.execute(
-        select(entry.model_id, entry.reference, entry.name, entry.average, entry.scores)
+def _bases_statement() -> Select[Any]:
+    """Each model's base reference, fine-tune job and the base's oldest original-weights row on the
+    board. Built once: constructing it (an aliased entity, a correlated subquery) cost more than
+    running it."""
+    entry, base = LeaderboardEntry, aliased(LeaderboardEntry)
+    suite, board = bindparam("suite", type_=String), bindparam("board", type_=String)
+    oldest_base = (
+        select(func.min(entry.model_id))
         .where(
             entry.suite == suite,
             entry.board == board,
-            entry.reference.in_(sorted(references)),
+            entry.reference == LlmModel.base_model,
             entry.weight_type == "original",
         )
-        .order_by(entry.model_id)
-    ):
-        found.setdefault(base.reference, base)
-    return found
+        .correlate(LlmModel)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            LlmModel.id, LlmModel.base_model, FineTune.id, base.model_id, base.name, base.average, base.scores
+        )
+        .outerjoin(FineTune, FineTune.tuned_model_id == LlmModel.id)
+        .outerjoin(base, and_(base.suite == suite, base.board == board, base.model_id == oldest_base))
+        .where(LlmModel.id.in_(bindparam("ids", expanding=True)))
+        .order_by(FineTune.id)
+    )
+
+
+BASES = _bases_statement()
+
+
+def _bases(
+    session: Session, model_ids: list[int], suite: str, board: str
+) -> list[tuple[int, str | None, int | None, Row[Any] | None]]:
+    """(model id, base reference, fine-tune job, the base's row or None) for each model; a model made
+    by several jobs: the latest."""
+    found: dict[int, tuple[int, str | None, int | None, Row[Any] | None]] = {}
+    for row in session.execute(BASES, {"suite": suite, "board": board, "ids": model_ids}):
+        base_row = row if row[3] is not None else None
+        found[row[0]] = (row[0], row[1], row[2], base_row)  # ordered by job: the latest wins
+    return list(found.values())
 
 
 def _lineage(

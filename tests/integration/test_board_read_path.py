@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 
@@ -14,7 +15,7 @@ from app.leaderboard.bootstrap import LEVEL
 from app.leaderboard.entries import admin_flag_reason
 from app.leaderboard.schemas import LeaderboardRow, Score
 from app.main import create_app
-from app.tables import BoardCell, LeaderboardEntry
+from app.tables import BoardCell, FineTune, LeaderboardEntry, LlmModel
 from tests.conftest import make_settings
 from tests.support.board_seed import SeedModel, seed
 
@@ -132,3 +133,46 @@ def test_benchmark_headers_carry_their_metric_as_a_real_title(settings: Settings
     assert "title=&#34;" not in page  # the title used to be escaped into the tag as text
     header = page[page.index("<th", page.index('data-sort="average"')) :]
     assert header.startswith('<th title="')
+
+
+def test_lineage_names_the_oldest_base_row_the_latest_job_and_the_change(settings: Settings) -> None:
+    """One query reads each adapter's base, job and base row: the base's scores give the change, the
+    latest of two jobs is named, and a base with no row on the board is named without a change."""
+    url = settings.resolved_database_url
+    scores = {"base": 0.5, "tuned": 0.7, "other": 0.3, "orphan": 0.6}
+    base_id, tuned_id, other_id, orphan_id = seed(
+        url,
+        [
+            SeedModel(name=name, scores=dict.fromkeys(BENCHMARKS, value), weight_type=weight)
+            for name, value, weight in (
+                ("base", scores["base"], "original"),
+                ("tuned", scores["tuned"], "adapter"),
+                ("other", scores["other"], "adapter"),
+                ("orphan", scores["orphan"], "adapter"),
+            )
+        ],
+    )
+    with session_scope(url) as session:
+        session.execute(update(LlmModel).where(LlmModel.id == orphan_id).values(base_model="org/missing"))
+        jobs = [
+            FineTune(base_model_id=base_id, base_reference="org/base", dataset_name=f"d{n}.jsonl",
+                     tuned_model_id=tuned_id)
+            for n in range(2)
+        ]  # fmt: skip
+        session.add_all(jobs)
+        session.flush()
+        latest_job = max(job.id for job in jobs)
+    with TestClient(create_app(settings)) as client:
+        rows = {row["model_id"]: row for row in _pages(client)}
+    assert rows[base_id]["lineage"] is None
+    tuned = rows[tuned_id]["lineage"]
+    assert (tuned["base_model"], tuned["base_model_id"], tuned["base_name"]) == ("org/base", base_id, "base")
+    assert tuned["finetune_id"] == latest_job
+    assert tuned["delta_average"] == pytest.approx(scores["tuned"] - scores["base"])
+    assert tuned["delta"] == pytest.approx(dict.fromkeys(BENCHMARKS, scores["tuned"] - scores["base"]))
+    other = rows[other_id]["lineage"]
+    assert (other["base_model_id"], other["finetune_id"]) == (base_id, None)
+    assert other["delta_average"] == pytest.approx(scores["other"] - scores["base"])
+    orphan = rows[orphan_id]["lineage"]
+    assert (orphan["base_model"], orphan["base_model_id"], orphan["base_name"]) == ("org/missing", None, None)
+    assert (orphan["delta_average"], orphan["delta"]) == (None, {})
