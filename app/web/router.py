@@ -11,11 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.policy import anonymous, member
 from app.auth.principal import Principal
 from app.auth.web_sessions import CSRF_FIELD, SESSION_COOKIE
 from app.config import Settings
+from app.db import session_scope
 from app.deps import SESSION, get_settings_dep
 from app.errors import AppError, InvalidInput, describe_validation_errors
 from app.leaderboard.cache import ViewCache
@@ -99,12 +101,19 @@ def with_language(response: HTMLResponse, lang: str, asked: str | None) -> HTMLR
 
 
 @router.get("/", dependencies=[Depends(anonymous)], response_class=HTMLResponse)
-def board(
-    request: Request,
-    session: Session = SESSION,
-    settings: Settings = Depends(get_settings_dep),
-) -> HTMLResponse:
+async def board(request: Request, settings: Settings = Depends(get_settings_dep)) -> HTMLResponse:
     """Served from the app's view cache while the board is unchanged (app/leaderboard/cache.py)."""
+    # Its database work and rendering in one thread pool call, as its own unit of work (see the
+    # API's get_leaderboard): the session dependency and a sync route cost three hops.
+    return await run_in_threadpool(_board_in_session, request, settings)
+
+
+def _board_in_session(request: Request, settings: Settings) -> HTMLResponse:
+    with session_scope(settings.resolved_database_url) as session:
+        return _cached_board(request, session, settings)
+
+
+def _cached_board(request: Request, session: Session, settings: Settings) -> HTMLResponse:
     lang, asked = page_language(request)
     suites = all_suites(settings.resolved_private_dir)
     cache: ViewCache | None = request.app.state.view_cache
