@@ -184,9 +184,7 @@ class LeaderboardEntry(Base):
     instead of ranking every finished request in Python on each view."""
 
     __tablename__ = "leaderboard_entry"
-    __table_args__ = (
-        UniqueConstraint("suite", "board", "model_id"),
-    )
+    __table_args__ = (UniqueConstraint("suite", "board", "model_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     suite: Mapped[str] = mapped_column(String(64))
