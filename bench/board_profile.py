@@ -58,6 +58,10 @@ def run_sync_inline() -> None:
     import fastapi.dependencies.utils as dependency_utils
     import fastapi.routing as routing
 
+    import app.deps as app_deps
+    import app.leaderboard.router as board_router
+    import app.web.router as web_router
+
     async def inline(call: Any, /, *args: Any, **kwargs: Any) -> Any:
         return call(*args, **kwargs)
 
@@ -69,6 +73,9 @@ def run_sync_inline() -> None:
     routing.run_in_threadpool = inline  # type: ignore[assignment]
     dependency_utils.run_in_threadpool = inline  # type: ignore[assignment]
     dependency_utils.contextmanager_in_threadpool = inline_context  # type: ignore[assignment]
+    # The app's own thread pool calls (the session's end, the board routes' one call).
+    for module in (app_deps, board_router, web_router):
+        module.run_in_threadpool = inline  # type: ignore[attr-defined]
 
 
 def bucket_of(filename: str, name: str) -> str:

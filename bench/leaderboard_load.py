@@ -23,7 +23,8 @@ open-loop load generator in its own process on loopback.
 
     .venv/bin/python bench/leaderboard_load.py [--models 10000] [--rate 200] [--duration 30]
                                                [--workers 1,2] [--view-cache on|off|both]
-                                               [--writes 5] [--quick] [--keep-db] [--json PATH]
+                                               [--targets api,page,api-mix] [--writes 5] [--quick]
+                                               [--keep-db] [--json PATH]
 """
 
 from __future__ import annotations
@@ -214,6 +215,8 @@ def run_server(
             print(f"  pre-flight: {problem}", flush=True)
         results = []
         for name, target_paths in paths.items():
+            if name not in args.targets:
+                continue
             alone_ms = one_at_a_time_ms(f"http://127.0.0.1:{port}", target_paths)
             server_before = cpu_seconds(server_processes(process.pid))
             machine_before = machine_busy_seconds()
@@ -279,6 +282,11 @@ def main() -> None:
         help="The server's view cache (EVALBOARD_VIEW_CACHE): on shows repeat views, off the SQL and "
         "rendering every view costs (after each finished request, or for a view not seen before).",
     )
+    parser.add_argument(
+        "--targets",
+        default="api,page,api-mix",
+        help="Targets to drive, comma-separated: api, page, api-mix (e.g. --models 100000 --targets api).",
+    )
     parser.add_argument("--quick", action="store_true", help="Smoke check: 1,000 models, 5 s per target.")
     parser.add_argument("--keep-db", action="store_true", help=f"Keep the database {DATABASE}.")
     parser.add_argument("--seed", type=int, default=1234)
@@ -288,6 +296,10 @@ def main() -> None:
     if args.quick:
         args.models, args.duration, args.warmup = 1000, 5.0, 1.0
     worker_counts = [int(part) for part in args.workers.split(",") if part.strip()]
+    args.targets = [part.strip() for part in args.targets.split(",") if part.strip()]
+    unknown = set(args.targets) - {"api", "page", "api-mix"}
+    if unknown:
+        parser.error(f"unknown targets {sorted(unknown)}: use api, page, api-mix")
 
     work = Path(tempfile.mkdtemp(prefix="evalboard-load-"))
     private_dir = work / "private"

@@ -46,9 +46,27 @@ def upgrade() -> None:
     op.drop_index("ix_leaderboard_entry_rank", table_name="leaderboard_entry")
     for column in MOVED:  # plain ALTER TABLE on both databases (SQLite >= 3.35), no batch rebuild
         op.execute(f"ALTER TABLE leaderboard_entry DROP COLUMN {column}")
+    _trigram_fastupdate(on=False)
+
+
+def _trigram_fastupdate(*, on: bool) -> None:
+    """Name search's trigram indexes (0009) take each new row at once instead of in a pending list:
+    every finished request adds a row, and until a vacuum merged the list, each search read all of it
+    (a new search on 10,000 models: 20 ms instead of 0.6). Writing a row costs a little more."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for column in ("name", "reference"):
+        index = f"ix_leaderboard_entry_{column}_trgm"
+        exists = op.get_bind().execute(sa.text("SELECT to_regclass(:name)"), {"name": index}).scalar()
+        if exists is None:  # no pg_trgm where 0009 ran
+            continue
+        op.execute(f"ALTER INDEX {index} SET (fastupdate = {'on' if on else 'off'})")
+        if not on:
+            op.execute(f"SELECT gin_clean_pending_list('{index}'::regclass)")
 
 
 def downgrade() -> None:
+    _trigram_fastupdate(on=True)
     op.add_column("leaderboard_entry", sa.Column("rank", sa.Integer(), nullable=False, server_default="0"))
     op.add_column("leaderboard_entry", sa.Column("rank_span_up", sa.Integer(), nullable=True))
     op.add_column("leaderboard_entry", sa.Column("rank_span_down", sa.Integer(), nullable=True))
