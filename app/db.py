@@ -78,3 +78,13 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def read_scope(url: str) -> Iterator[Session]:
+    """A session for views that only read: its connection in autocommit, so a view costs its own
+    statements and no BEGIN and COMMIT round trips. Each statement sees what was committed when it
+    started, as it would in a READ COMMITTED transaction (the default) anyway."""
+    connection = engine_for(url).connect().execution_options(isolation_level="AUTOCOMMIT")
+    with connection, Session(bind=connection) as session:
+        yield session

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.policy import anonymous
 from app.config import Settings
-from app.db import session_scope
+from app.db import read_scope
 from app.deps import get_session, get_settings_dep
 from app.leaderboard.cache import ViewCache
 from app.leaderboard.export import csv_lines
@@ -63,7 +63,7 @@ async def get_leaderboard(request: Request, view: tuple[BoardQuery, Suite] = Dep
 
 
 def _leaderboard_body(request: Request, query: BoardQuery, suite: Suite) -> bytes:
-    with session_scope(request.app.state.settings.resolved_database_url) as session:
+    with read_scope(request.app.state.settings.resolved_database_url) as session:
         facts = BoundMemo(request.app.state.board_memo, session)  # one board version read per view
         return cached_view(
             request,

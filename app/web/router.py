@@ -17,7 +17,7 @@ from app.auth.policy import anonymous, member
 from app.auth.principal import Principal
 from app.auth.web_sessions import CSRF_FIELD, SESSION_COOKIE
 from app.config import Settings
-from app.db import session_scope
+from app.db import read_scope
 from app.deps import SESSION, get_settings_dep
 from app.errors import AppError, InvalidInput, describe_validation_errors
 from app.leaderboard.cache import ViewCache
@@ -109,7 +109,7 @@ async def board(request: Request, settings: Settings = Depends(get_settings_dep)
 
 
 def _board_in_session(request: Request, settings: Settings) -> HTMLResponse:
-    with session_scope(settings.resolved_database_url) as session:
+    with read_scope(settings.resolved_database_url) as session:
         return _cached_board(request, session, settings)
 
 
