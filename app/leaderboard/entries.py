@@ -124,7 +124,7 @@ def rebuild_all(session: Session, private_dir: Path | None = None) -> int:
         # Ranked, given their bootstrap figures and rendered before the insert: each row is written
         # once, complete (in renumber's order, with what update_neighbours and payload.refresh
         # would write after).
-        rows.sort(key=lambda row: (row["average"] is None, -(row["average"] or 0.0), row["model_id"]))
+        rows.sort(key=entry_rows.rank_key)
         for position, row in enumerate(rows, start=1):
             row["rank"] = position
         rank_stats.figures_of_new_rows(session, suite_name, board, rows)
@@ -209,7 +209,7 @@ def renumber(session: Session, suite: str, board: str) -> None:
 
 RENUMBER = text(
     "UPDATE board_rank SET rank = ordered.position FROM ("
-    " SELECT id, ROW_NUMBER() OVER (ORDER BY average IS NULL, average DESC, model_id) AS position"
+    f" SELECT id, ROW_NUMBER() OVER (ORDER BY {entry_rows.RANK_ORDER}) AS position"
     " FROM leaderboard_entry WHERE suite = :suite AND board = :board"
     ") AS ordered WHERE board_rank.entry_id = ordered.id"
     " AND board_rank.rank IS DISTINCT FROM ordered.position"

@@ -29,6 +29,14 @@ ENTRY_TABLE = cast(Table, LeaderboardEntry.__table__)
 CELL_TABLE = cast(Table, BoardCell.__table__)
 RANK_TABLE = cast(Table, BoardRank.__table__)
 PLACE_KEYS = ("rank", "rank_span_up", "rank_span_down")  # a row's keys that go to board_rank
+# Rank order, in SQL over leaderboard_entry: by average, incomplete runs last, ties by model id.
+# (rank_key below is the same order for rows not written yet; the board's best-first view reads it
+# from the average index.)
+RANK_ORDER = "average IS NULL, average DESC, model_id"
+
+
+def rank_key(row: dict[str, Any]) -> tuple[bool, float, int]:
+    return row["average"] is None, -(row["average"] or 0.0), row["model_id"]
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from app.leaderboard import bootstrap, item_store
 from app.leaderboard.bootstrap import run_of, take_rows
+from app.leaderboard.entry_rows import RANK_ORDER
 from app.leaderboard.item_store import Items, ItemSetData, ScoreBlock
 from app.tables import BoardRank, LeaderboardEntry
 
@@ -49,17 +50,17 @@ CHUNK = 1024
 NO_ITEMS, UNRESAMPLED = -1, -2  # a (row, benchmark) without resampled means (see Evidence)
 FIGURES = ("id", "ci_low", "ci_high", "p_above_next", "tied_with_next", "pair_stats", "stats_key")
 
-# Rows in rank order: by average (incomplete runs last), then model id (entries.renumber).
+# Rows in rank order (entries.renumber).
 STALE_ROWS = text(
     "SELECT id, request_id, next_request, complete FROM ("
     " SELECT id, model_id, request_id, average, stats_key,"
     "  CASE WHEN average IS NULL THEN 0 ELSE 1 END AS complete,"
     "  LEAD(CASE WHEN average IS NOT NULL THEN request_id END)"
-    "   OVER (ORDER BY average IS NULL, average DESC, model_id) AS next_request"
+    f"   OVER (ORDER BY {RANK_ORDER}) AS next_request"
     " FROM leaderboard_entry WHERE suite = :suite AND board = :board"
     ") AS ordered WHERE stats_key IS NULL OR model_id IN :changed OR stats_key <>"
     " (CAST(request_id AS VARCHAR(20)) || '>' || COALESCE(CAST(next_request AS VARCHAR(20)), ''))"
-    " ORDER BY average IS NULL, average DESC, model_id"
+    f" ORDER BY {RANK_ORDER}"
 ).bindparams(bindparam("changed", expanding=True))
 
 # Rank intervals in one pass over one sorted list of every complete row's interval ends (a row without
