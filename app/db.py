@@ -72,7 +72,19 @@ def session_scope(url: str) -> Iterator[Session]:
     session = session_factory(url)()
     try:
         yield session
-        session.commit()
+    except BaseException:
+        finish(session, commit=False)
+        raise
+    finish(session, commit=True)
+
+
+def finish(session: Session, *, commit: bool) -> None:
+    """End a unit of work: commit (rolled back if the commit fails) or roll back, then close."""
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
-from app.db import session_factory
+from app.db import finish, session_factory
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -20,9 +20,9 @@ async def get_settings_dep(request: Request) -> Settings:
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """A unit of work, as app.db.session_scope: commit on success, roll back on error. Routes take it
-    as SESSION (below). Only the streaming exports use Depends(get_session), the request scope: they
-    read while their body streams.
+    """A unit of work, as app.db.session_scope: commit on success, roll back on error (app.db.finish).
+    Routes take it as SESSION (below). Only the streaming exports use Depends(get_session), the
+    request scope: they read while their body streams.
 
     Opening a Session does no I/O, so it is made here on the event loop; its end (commit or rollback,
     then close, which hands the connection back) is one thread pool call, shielded from cancellation
@@ -33,23 +33,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
     except BaseException:
         with CancelScope(shield=True):
-            await run_in_threadpool(_end, session, False)
+            await run_in_threadpool(finish, session, commit=False)
         raise
     with CancelScope(shield=True):
-        await run_in_threadpool(_end, session, True)
-
-
-def _end(session: Session, commit: bool) -> None:
-    try:
-        if commit:
-            session.commit()
-        else:
-            session.rollback()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+        await run_in_threadpool(finish, session, commit=True)
 
 
 # The function scope commits when the handler returns, before the response is sent: a client that acts
