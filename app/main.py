@@ -27,7 +27,7 @@ from app.judging.router import FORM_OVERHEAD as JUDGE_FORM_OVERHEAD
 from app.judging.router import JUDGE_PATH
 from app.judging.router import router as judge_router
 from app.leaderboard.cache import ViewCache
-from app.leaderboard.memo import BoardMemo
+from app.leaderboard.memo import CHART_MEMO_ITEMS, BoardMemo
 from app.leaderboard.router import router as leaderboard_router
 from app.runs.router import queue_router
 from app.runs.router import router as runs_router
@@ -86,6 +86,7 @@ def create_app(
     app.state.settings = settings
     app.state.view_cache = ViewCache() if settings.view_cache else None
     app.state.board_memo = BoardMemo()
+    app.state.chart_memo = BoardMemo(max_items=CHART_MEMO_ITEMS)  # drawn charts: ~40 KB each
     app.state.scoring_pool = ScoringPool()
     app.state.rate_limits = RateLimits(settings)
 

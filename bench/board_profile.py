@@ -19,7 +19,7 @@ Seeds with bench/board_seed.py unless --reuse (a database kept by `leaderboard_l
 an earlier run of this script with --keep-db).
 
     .venv/bin/python bench/board_profile.py [--models 10000] [--rounds 40] [--reuse] [--keep-db]
-                                            [--json PATH]
+                                            [--json PATH] [--dump DIR]
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def explain_ms(url: str, statements: list[tuple[str, Any, float]]) -> list[float
 
 
 async def profile_view(
-    client: httpx.AsyncClient, path: str, rounds: int, log: StatementLog, url: str
+    client: httpx.AsyncClient, path: str, rounds: int, log: StatementLog, url: str, dump: Path | None
 ) -> dict[str, Any]:
     async def get(index: int) -> None:
         response = await client.get(path.replace("{n}", str(50_000 + index)))
@@ -167,6 +167,8 @@ async def profile_view(
     for index in range(rounds):
         await get(2000 + index)
     profiler.disable()
+    if dump is not None:  # for `python -m pstats FILE` (sort cumulative, callers, callees)
+        profiler.dump_stats(dump)
     own: dict[str, float] = defaultdict(float)
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     for (filename, _, name), (_, _, tottime, _, _) in stats.items():
@@ -193,7 +195,9 @@ async def profile_view(
     }
 
 
-async def profile_all(url: str, benchmarks: list[str], rounds: int) -> list[dict[str, Any]]:
+async def profile_all(
+    url: str, benchmarks: list[str], rounds: int, dump: Path | None
+) -> list[dict[str, Any]]:
     from app.main import create_app
 
     run_sync_inline()
@@ -217,7 +221,8 @@ async def profile_all(url: str, benchmarks: list[str], rounds: int) -> list[dict
         }
         results = []
         for name, path in views.items():
-            result = await profile_view(client, path, rounds, log, url)
+            profile = dump / f"{name.replace(' ', '_')}.prof" if dump else None
+            result = await profile_view(client, path, rounds, log, url, profile)
             result["view"] = name
             results.append(result)
             print(row(result), flush=True)
@@ -249,6 +254,7 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true", help=f"Keep the database {DATABASE}.")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "board_profile.json")
+    parser.add_argument("--dump", type=Path, help="Write each view's cProfile stats to DIR/VIEW.prof.")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="evalboard-profile-"))
@@ -275,7 +281,10 @@ def main() -> None:
             rebuild_s, entries = index_board(url, private_dir)
             print(f"rebuild_all: {entries} board rows in {rebuild_s:.1f} s", flush=True)
         print(HEADER, flush=True)
-        results = asyncio.run(profile_all(url, [spec.name for spec in benchmarks], args.rounds))
+        if args.dump:
+            args.dump.mkdir(parents=True, exist_ok=True)
+        names = [spec.name for spec in benchmarks]
+        results = asyncio.run(profile_all(url, names, args.rounds, args.dump))
     finally:
         if not args.keep_db and not args.reuse:
             recreate_database(DATABASE, drop_only=True)

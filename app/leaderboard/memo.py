@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 MAX_ITEMS = 4096
+# Drawn charts (the board page's score-vs-size SVG, about 40 KB each) are kept apart, far fewer.
+CHART_MEMO_ITEMS = 64
 
 
 class BoardMemo:
@@ -58,6 +60,12 @@ class BoundMemo:
 
             self._version = board_version(self._session)
         return self._version
+
+    def alongside(self, memo: BoardMemo | None) -> BoundMemo:
+        """Another memo read under this request's board version (read once for both)."""
+        bound = BoundMemo(memo, self._session)
+        bound._version = self._version
+        return bound
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         if self._memo is None:

@@ -71,7 +71,7 @@ def _view(
     rows, next_after = _page(session, query, suite)
     where = board_query.conditions(query)
     total = facts.get(
-        ("total", query.suite, query.data, _filter_key(query)),
+        ("total", query.suite, query.data, filter_key(query)),
         lambda: session.scalar(select(func.count()).select_from(LeaderboardEntry).where(*where)) or 0,
     )
     judges = facts.get(
@@ -96,7 +96,7 @@ def _bound(memo: BoardMemo | BoundMemo | None, session: Session) -> BoundMemo:
     return memo if isinstance(memo, BoundMemo) else BoundMemo(memo, session)
 
 
-def _filter_key(query: BoardQuery) -> tuple[Any, ...]:
+def filter_key(query: BoardQuery) -> tuple[Any, ...]:
     """What the row count depends on: the filters and the search, not the sort, view or page."""
     return (
         tuple(sorted(query.kinds)), tuple(sorted(query.precisions)), tuple(sorted(query.sizes)),
@@ -159,8 +159,13 @@ def scatter_rows(
             )
         ]
 
-    key = ("scatter", query.suite, query.data, raw, limit, _filter_key(query))
-    return _bound(memo, session).get(key, read)
+    return _bound(memo, session).get(("scatter", limit, *scatter_key(query, suite)), read)
+
+
+def scatter_key(query: BoardQuery, suite: Suite) -> tuple[Any, ...]:
+    """What the score-vs-size chart shows depends on: the board, the view's mean and the filters."""
+    raw = query.view == "raw" and suite.has_normalized
+    return (query.suite, query.data, raw, filter_key(query))
 
 
 def standings(session: Session, model_id: int) -> list[BoardStanding]:

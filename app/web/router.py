@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -23,8 +24,8 @@ from app.errors import AppError, InvalidInput, describe_validation_errors
 from app.leaderboard.cache import ViewCache
 from app.leaderboard.entries import board_version
 from app.leaderboard.memo import BoundMemo
-from app.leaderboard.query import KINDS, PRECISIONS, SIZE_PRESETS, parse
-from app.leaderboard.service import board_sizes, leaderboard, scatter_rows
+from app.leaderboard.query import KINDS, PRECISIONS, SIZE_PRESETS, BoardQuery, parse
+from app.leaderboard.service import board_sizes, leaderboard, scatter_key, scatter_rows
 from app.runs.queue_view import queue_snapshot
 from app.submissions.schemas import SubmissionIn
 from app.submissions.service import submit
@@ -68,7 +69,6 @@ def render_page(
             "lang": lang,
             "t": Translator(lang),
             "switch_url": switch_url,
-            "scatter_svg": scatter,
             "principal": principal,
             "csrf_token": csrf_token,
             "csp_nonce": getattr(request.state, "csp_nonce", ""),
@@ -167,10 +167,8 @@ def _board(request: Request, session: Session, settings: Settings, suites: dict[
         query.data = "bundled"
     page = leaderboard(session, query, suite, memo)
     hidden = hidden_columns(request.query_params.getlist("hide"), suite)
-    points = [
-        ScatterPoint(x=params, y=score, label=name, href=f"/models/{model_id}")
-        for model_id, name, params, score in scatter_rows(session, query, suite, memo=memo)
-    ]
+    charts = memo.alongside(request.app.state.chart_memo)
+    chart = scatter_chart(session, query, suite, memo, charts, page_language(request)[0])
     links = BoardLinks(page.query, hidden, explicit_data=not fell_back)
     return render_page(
         request,
@@ -187,8 +185,28 @@ def _board(request: Request, session: Session, settings: Settings, suites: dict[
         kinds=KINDS,
         precisions=PRECISIONS,
         size_presets=tuple(SIZE_PRESETS),
-        scatter=points,
+        scatter_chart=chart,
     )
+
+
+def scatter_chart(
+    session: Session, query: BoardQuery, suite: Suite, memo: BoundMemo, charts: BoundMemo, lang: str
+) -> Markup:
+    """The score-vs-size chart's SVG, drawn once per board version, filters and language and then kept
+    in the board memo: its 300 marks were a quarter of a page's rendering, and they change only with
+    the board (or the filters), never with the sort or the page. `memo` keeps the chart's rows,
+    `charts` (a smaller store) the drawings."""
+
+    def draw() -> Markup:
+        t = Translator(lang)
+        points = [
+            ScatterPoint(x=params, y=score, label=name, href=f"/models/{model_id}")
+            for model_id, name, params, score in scatter_rows(session, query, suite, memo=memo)
+        ]
+        x_label, y_label, empty = t("board.scatter_x"), t("board.average"), t("board.scatter_empty")
+        return scatter(points, x_label=x_label, y_label=y_label, empty_text=empty)
+
+    return charts.get(("scatter-chart", lang, *scatter_key(query, suite)), draw)
 
 
 def _field_errors(errors: Sequence[Any]) -> dict[str, str]:

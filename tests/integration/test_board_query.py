@@ -281,3 +281,27 @@ def test_cached_views_change_the_moment_a_request_finishes(settings: Settings) -
     with TestClient(uncached) as client:
         assert uncached.state.view_cache is None
         assert [r["model"] for r in client.get(views[0]).json()["rows"]] == ["second", "first"]
+
+
+def _chart(html: str) -> str:
+    return html.partition('id="scatter"')[2].partition("</section>")[0]
+
+
+def test_the_kept_chart_follows_language_and_filters_and_equals_a_fresh_drawing(
+    board: tuple[TestClient, list[dict[str, Any]]], settings: Settings
+) -> None:
+    client, rows = board
+    english = _chart(client.get("/?suite=smoke&lang=en").text)
+    korean = _chart(client.get("/?suite=smoke&lang=ko").text)
+    assert "Parameters (billions, log scale)" in english and "파라미터 수" in korean
+    chats = _chart(client.get("/?suite=smoke&type=chat&lang=en").text)
+    chat_ids = {
+        r["model_id"] for r in rows if r["kind"] == "chat" and r["params_b"] and r["average"] is not None
+    }
+    other_ids = {r["model_id"] for r in rows if r["kind"] != "chat"}
+    assert chat_ids and all(f'href="/models/{i}"' in chats for i in chat_ids)
+    assert not any(f'href="/models/{i}"' in chats for i in other_ids)
+    # A sort or a page shows the same chart as the view's first page; a new app draws it afresh.
+    assert _chart(client.get("/?suite=smoke&sort=name&limit=3&lang=en").text) == english
+    with TestClient(create_app(settings)) as fresh:
+        assert _chart(fresh.get("/?suite=smoke&sort=name&limit=3&lang=en").text) == english
