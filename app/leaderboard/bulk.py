@@ -81,3 +81,42 @@ def _copy(session: Session, statement: str) -> Iterator[Any]:
     assert connection is not None
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         yield copy
+
+
+# The plain (not constraint-backed) indexes and the foreign keys of some tables, as the catalog
+# writes them: dropped and made again exactly, storage options (fillfactor, fastupdate) included.
+PLAIN_INDEXES = text(
+    "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+    " JOIN pg_class c ON c.oid = i.indexrelid"
+    " WHERE i.indrelid = ANY(CAST(:tables AS regclass[]))"
+    " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+    " ORDER BY c.relname"
+)
+FOREIGN_KEYS = text(
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+    " WHERE contype = 'f' AND conrelid = ANY(CAST(:tables AS regclass[])) ORDER BY conname"
+)
+
+
+@contextmanager
+def indexed_after_load(session: Session, tables: Sequence[str]) -> Iterator[None]:
+    """Fill empty tables without keeping their indexes and foreign keys up to date row by row: on
+    PostgreSQL the plain indexes and the foreign keys are dropped, and made again once the rows are
+    in (each in one pass over the table; a foreign key is checked by one join). The DDL is part of
+    the transaction: an error brings every index back with the rollback. It locks the tables until
+    the commit, so it is for tables nobody is reading (a board index built for the first time)."""
+    if not _on_postgresql(session):
+        yield
+        return
+    names = {"tables": list(tables)}
+    indexes = session.execute(PLAIN_INDEXES, names).all()
+    keys = session.execute(FOREIGN_KEYS, names).all()
+    for table, name, _ in keys:
+        session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+    for name, _ in indexes:
+        session.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    for _, definition in indexes:
+        session.execute(text(definition))
+    for table, name, definition in keys:
+        session.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))

@@ -23,13 +23,14 @@ import logging
 import time
 import zlib
 from collections import defaultdict
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
-from app.leaderboard import entry_rows, judge_columns, payload, rank_stats
+from app.leaderboard import bulk, entry_rows, judge_columns, payload, rank_stats
 from app.leaderboard.entry_rows import ADMIN_FLAG_PREFIX
 from app.leaderboard.item_store import QUERY_CHUNK
 from app.tables import BoardVersion, EvalRequest, LeaderboardEntry, LlmModel, RequestStatus
@@ -94,52 +95,76 @@ def refresh_model(session: Session, model_id: int, private_dir: Path | None = No
 def rebuild_all(session: Session, private_dir: Path | None = None) -> int:
     """Every board from the stored results (after the migration that added the index, or to repair
     it): set-based, a few queries for all models at once. Returns the number of rows written; logs
-    where the time went."""
+    where the time went.
+
+    Built for the first time (the index is empty), the rows go into tables without their plain
+    indexes and foreign keys, which are made again once at the end (bulk.indexed_after_load). A
+    repair of a board in use keeps them, so that its readers see the old rows until the commit."""
     phases = _Phases()
+    first_build = session.scalar(select(LeaderboardEntry.id).limit(1)) is None
     entry_rows.delete_rows(session)
     latest = _latest_requests(session)
     models = _models(session, {model_id for model_id, _, _ in latest})
     phases.mark("delete and read requests")
-    by_board: dict[tuple[str, str], list[int]] = {}
-    for suite_name, board in sorted({(suite, board) for _, suite, board in latest}):
-        _lock_board(session, suite_name, board)
-        try:
-            suite = get_suite(suite_name, private_dir)
-        except KeyError:
-            log.warning("no board rows for suite %r: it is not served here", suite_name)
-            continue
-        chosen = {key: request for key, request in latest.items() if key[1:] == (suite_name, board)}
-        labels = {request.id: request.data_source for request in chosen.values()}
-        scores = entry_rows.scores_of_requests(session, suite, labels)
-        judges = judge_columns.column_judges(session, suite, board)
-        rows = []
-        for (model_id, _, _), request in sorted(chosen.items()):
-            model = models.get(model_id)
-            if model is None or model.hidden:  # hidden: off every board, results kept
-                continue
-            values = entry_rows.entry_values(model, request, scores[request.id], suite, board, judges)
-            if values is not None:
-                rows.append(values)
-        phases.mark("read results")
-        # Ranked, given their bootstrap figures and rendered before the insert: each row is written
-        # once, complete (in renumber's order, with what update_neighbours and payload.refresh
-        # would write after).
-        rows.sort(key=entry_rows.rank_key)
-        for position, row in enumerate(rows, start=1):
-            row["rank"] = position
-        rank_stats.figures_of_new_rows(session, suite_name, board, rows)
-        phases.mark("bootstrap")
-        for row in rows:
-            row["payload"] = payload.render(row)
-        phases.mark("payloads")
-        by_board[(suite_name, board)] = entry_rows.insert_rows(session, suite_name, board, rows)
-        phases.mark("insert rows, places and cells")
-        rank_stats.update_intervals(session, suite_name, board)
-        phases.mark("rank intervals")
+    written = 0
+    loading = bulk.indexed_after_load(session, BOARD_TABLES) if first_build else nullcontext()
+    with loading:
+        for suite_name, board in sorted({(suite, board) for _, suite, board in latest}):
+            chosen = {key: request for key, request in latest.items() if key[1:] == (suite_name, board)}
+            written += _rebuild_board(session, suite_name, board, chosen, models, private_dir, phases)
+    phases.mark("indexes and foreign keys")
     bump_version(session)
-    written = sum(len(ids) for ids in by_board.values())
     log.info("rebuild_all: %d board rows in %s", written, phases)
     return written
+
+
+BOARD_TABLES = ("leaderboard_entry", "board_rank", "board_cell")
+
+
+def _rebuild_board(
+    session: Session,
+    suite_name: str,
+    board: str,
+    chosen: dict[tuple[int, str, str], entry_rows.LatestRequest],
+    models: dict[int, LlmModel],
+    private_dir: Path | None,
+    phases: _Phases,
+) -> int:
+    """One board's rows from its models' latest requests (`chosen`); returns how many were written."""
+    _lock_board(session, suite_name, board)
+    try:
+        suite = get_suite(suite_name, private_dir)
+    except KeyError:
+        log.warning("no board rows for suite %r: it is not served here", suite_name)
+        return 0
+    labels = {request.id: request.data_source for request in chosen.values()}
+    scores = entry_rows.scores_of_requests(session, suite, labels)
+    judges = judge_columns.column_judges(session, suite, board)
+    rows = []
+    for (model_id, _, _), request in sorted(chosen.items()):
+        model = models.get(model_id)
+        if model is None or model.hidden:  # hidden: off every board, results kept
+            continue
+        values = entry_rows.entry_values(model, request, scores[request.id], suite, board, judges)
+        if values is not None:
+            rows.append(values)
+    phases.mark("read results")
+    # Ranked, given their bootstrap figures and rendered before the insert: each row is written
+    # once, complete (in renumber's order, with what update_neighbours and payload.refresh
+    # would write after).
+    rows.sort(key=entry_rows.rank_key)
+    for position, row in enumerate(rows, start=1):
+        row["rank"] = position
+    rank_stats.figures_of_new_rows(session, suite_name, board, rows)
+    phases.mark("bootstrap")
+    for row in rows:
+        row["payload"] = payload.render(row)
+    phases.mark("payloads")
+    ids = entry_rows.insert_rows(session, suite_name, board, rows)
+    phases.mark("insert rows, places and cells")
+    rank_stats.update_intervals(session, suite_name, board)
+    phases.mark("rank intervals")
+    return len(ids)
 
 
 class _Phases:

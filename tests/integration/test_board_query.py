@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete, text
 
 from app.config import Settings
 from app.db import session_scope
-from app.leaderboard.entries import rebuild_all
+from app.leaderboard import bulk
+from app.leaderboard.entries import BOARD_TABLES, rebuild_all
 from app.main import create_app
 from app.tables import LeaderboardEntry
 from tests.conftest import make_settings
@@ -249,6 +251,54 @@ def test_rebuild_all_reproduces_what_finishing_requests_wrote(
     with session_scope(settings.resolved_database_url) as session:
         assert session.query(LeaderboardEntry).count() == len(rows)
     assert json.loads(client.get("/api/v1/leaderboard.json").text) == rows
+
+
+def _board_schema(url: str) -> list[tuple[str, ...]]:
+    """The board tables' index and foreign key definitions, as PostgreSQL's catalog writes them
+    (SQLite: its own schema text)."""
+    names = {"tables": list(BOARD_TABLES)}
+    with session_scope(url) as session:
+        if session.get_bind().dialect.name == "sqlite":
+            found = session.execute(
+                text(
+                    "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN "
+                    "('leaderboard_entry', 'board_rank', 'board_cell')"
+                )
+            )
+        else:
+            indexes = session.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables)"), names
+            )
+            keys = session.execute(bulk.FOREIGN_KEYS, names)
+            found = [*indexes, *keys]  # type: ignore[list-item]
+        return sorted(tuple(row) for row in found)
+
+
+def test_a_first_build_fills_an_empty_index_and_brings_back_every_index_and_key(
+    board: tuple[TestClient, list[dict[str, Any]]], settings: Settings
+) -> None:
+    client, rows = board
+    url = settings.resolved_database_url
+    schema = _board_schema(url)
+    assert len(schema) >= (5 if url.startswith("sqlite") else 25)  # tables, indexes and keys
+    with session_scope(url) as session:
+        session.execute(delete(LeaderboardEntry))
+    # A first build that fails half-way leaves the index as it was: empty, every index in place.
+    with pytest.raises(RuntimeError), session_scope(url) as session:
+        assert rebuild_all(session) == len(rows)
+        raise RuntimeError("stopped before the commit")
+    assert _board_schema(url) == schema
+    with session_scope(url) as session:
+        assert session.query(LeaderboardEntry).count() == 0
+        assert rebuild_all(session) == len(rows)
+    assert _board_schema(url) == schema
+    assert _all(client, "") == rows
+    assert _all(client, "&sort=mmlu_en_mini&order=asc") == sorted(
+        rows, key=lambda r: (r["scores"]["mmlu_en_mini"]["value"], r["model_id"])
+    )
+    assert json.loads(client.get("/api/v1/leaderboard.json?q=llama").text) == [
+        r for r in rows if "llama" in r["model"]
+    ]
 
 
 def test_cached_views_change_the_moment_a_request_finishes(settings: Settings) -> None:
