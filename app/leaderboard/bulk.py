@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
+import orjson
 from psycopg.types.json import Json, Jsonb
 from sqlalchemy import JSON, Table, bindparam, insert, text, update
 from sqlalchemy.dialects.postgresql import JSONB
@@ -26,10 +29,16 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         session.execute(insert(table), list(rows))
         return
     columns = list(rows[0])
-    wrap = _json_wrappers(session, table, columns)
+    wrappers = _json_wrappers(session, table, columns)
+    wrapped = [(index, wrappers[name]) for index, name in enumerate(columns) if name in wrappers]
+    values_of = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
     with _copy(session, f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([_value(row[name], wrap.get(name)) for name in columns])
+            values = list(values_of(row))
+            for index, wrapper in wrapped:
+                if values[index] is not None:
+                    values[index] = wrapper(values[index])
+            copy.write_row(values)
 
 
 def update_by_id(session: Session, table: Table, column: str, values: dict[int, Any]) -> None:
@@ -55,23 +64,27 @@ def update_by_id(session: Session, table: Table, column: str, values: dict[int, 
     )
 
 
-def _value(value: Any, wrapper: Any) -> Any:
-    return value if wrapper is None or value is None else wrapper(value)
-
-
 def _on_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
 def _json_wrappers(session: Session, table: Table, columns: list[str]) -> dict[str, Any]:
-    """JSON columns take their Python value wrapped for psycopg (jsonb or json)."""
+    """JSON columns take their Python value wrapped for psycopg (jsonb or json), written by orjson
+    (the board's own documents: scores, flags, figures)."""
     dialect = session.get_bind().dialect
     wrappers: dict[str, Any] = {}
     for name in columns:
         column_type = table.c[name].type
         if isinstance(column_type, JSON):
-            wrappers[name] = Jsonb if isinstance(column_type.dialect_impl(dialect), JSONB) else Json
+            kind = Jsonb if isinstance(column_type.dialect_impl(dialect), JSONB) else Json
+            wrappers[name] = partial(kind, dumps=_json_text)
     return wrappers
+
+
+def _json_text(value: Any) -> bytes:
+    # Keys that are not text are written as text, as json.dumps writes them. (A NaN, which JSON
+    # cannot hold, becomes null; json.dumps wrote NaN, which PostgreSQL refused.)
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 @contextmanager
