@@ -192,10 +192,10 @@ def _board(request: Request, session: Session, settings: Settings, suites: dict[
 def scatter_chart(
     session: Session, query: BoardQuery, suite: Suite, memo: BoundMemo, charts: BoundMemo, lang: str
 ) -> Markup:
-    """The score-vs-size chart's SVG, drawn once per board version, filters and language and then kept
-    in the board memo: its 300 marks were a quarter of a page's rendering, and they change only with
-    the board (or the filters), never with the sort or the page. `memo` keeps the chart's rows,
-    `charts` (a smaller store) the drawings."""
+    """The score-vs-size chart's SVG, drawn once per board version, filters and language and then
+    kept: its 300 marks were a quarter of a page's rendering, and they change only with the board (or
+    the filters), never with the sort or the page. `memo` keeps the chart's rows, `charts` (the
+    app's smaller chart store) the drawings."""
 
     def draw() -> Markup:
         t = Translator(lang)

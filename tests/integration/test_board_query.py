@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, text
+from sqlalchemy import bindparam, delete, text
 
 from app.config import Settings
 from app.db import session_scope
@@ -259,18 +259,11 @@ def _board_schema(url: str) -> list[tuple[str, ...]]:
     names = {"tables": list(BOARD_TABLES)}
     with session_scope(url) as session:
         if session.get_bind().dialect.name == "sqlite":
-            found = session.execute(
-                text(
-                    "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN "
-                    "('leaderboard_entry', 'board_rank', 'board_cell')"
-                )
-            )
+            schema = text("SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN :tables")
+            found = list(session.execute(schema.bindparams(bindparam("tables", expanding=True)), names))
         else:
-            indexes = session.execute(
-                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables)"), names
-            )
-            keys = session.execute(bulk.FOREIGN_KEYS, names)
-            found = [*indexes, *keys]  # type: ignore[list-item]
+            indexes = text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables)")
+            found = [*session.execute(indexes, names), *session.execute(bulk.FOREIGN_KEYS, names)]
         return sorted(tuple(row) for row in found)
 
 
