@@ -8,6 +8,8 @@ ENV PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false EVALBOARD_HOME=/data
 RUN pip install --no-cache-dir ${TORCH_SPEC}
 COPY pyproject.toml README.md alembic.ini ./
 COPY app app
+COPY harness harness
+COPY training training
 COPY benchmarks benchmarks
 COPY evaluators evaluators
 COPY migrations migrations

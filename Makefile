@@ -8,7 +8,7 @@ TORCH  := torch==2.13.0
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install browser run test test-fast bench lint clean
+.PHONY: install browser run test test-fast bench lint contracts clean
 
 install: $(STAMP)
 
@@ -44,7 +44,7 @@ run: install
 # (real databases, servers, signals, Chromium) mostly wait and use about half a core. Side by side
 # they take the time of the e2e lane (about 21 min here, 42 one after the other). Each lane has its
 # own databases and ports; the e2e lane's report follows the other's.
-test: install browser
+test: install browser contracts
 	@log=$$(mktemp); \
 	$(PY) -m pytest -ra --durations=15 -m e2e -p no:cacheprovider >"$$log" 2>&1 & e2e=$$!; \
 	trap 'kill $$e2e 2>/dev/null' INT TERM; \
@@ -68,10 +68,15 @@ bench: install
 	$(PY) bench/finetune_to_eval.py
 	$(PY) bench/qlora_check.py --model-dir .evalboard/test-models/smollm2-135m-instruct
 
-lint: install
-	$(VENV)/bin/ruff check app benchmarks evaluators tests bench migrations
-	$(VENV)/bin/ruff format --check app benchmarks evaluators tests bench migrations
-	$(VENV)/bin/mypy app benchmarks evaluators
+# The layering contracts in pyproject.toml (docs/architecture.md); a second or two, so `make test`
+# checks them first too.
+contracts: install
+	$(VENV)/bin/lint-imports
+
+lint: install contracts
+	$(VENV)/bin/ruff check app harness training benchmarks evaluators tests bench migrations
+	$(VENV)/bin/ruff format --check app harness training benchmarks evaluators tests bench migrations
+	$(VENV)/bin/mypy app harness training benchmarks evaluators
 
 clean:
 	rm -rf $(VENV) .evalboard build *.egg-info

@@ -343,7 +343,7 @@ class Settings(BaseSettings):
 
     @property
     def vllm_kwargs(self) -> dict[str, Any]:
-        """Arguments of benchmarks.backends.vllm.make_options (a plain dict: it crosses processes)."""
+        """Arguments of harness.backends.vllm.make_options (a plain dict: it crosses processes)."""
         return {
             "gpus": self.worker_gpus,
             "gpu_memory_utilization": self.vllm_gpu_memory_utilization,

@@ -38,19 +38,9 @@ def _suites(name: str | None) -> list[Any]:
 
 def bundled_counts(tasks: list[str]) -> dict[str, int]:
     """Evaluation items per bundled task, counted by building the tasks in lm-eval (no model)."""
-    from lm_eval.tasks import TaskManager, get_task_dict
+    from app.worker.in_process import item_counts
 
-    from benchmarks.catalog import TASKS_DIR
-    from benchmarks.check_bundled import leaf_tasks
-    from benchmarks.lm_eval_link import ensure_link
-
-    ensure_link()
-    manager = TaskManager(include_path=str(TASKS_DIR), include_defaults=False)
-    counts = {}
-    for task in tasks:
-        leaves = leaf_tasks(get_task_dict([task], manager))
-        counts[task] = sum(len(list(leaf.eval_docs)) for leaf in leaves.values())
-    return counts
+    return item_counts(tasks)
 
 
 @datasets_app.command("list")
@@ -155,20 +145,16 @@ def judged_counts(suites: list[Any]) -> dict[str, int]:
 
 def _pull_judged(spec: Any) -> list[list[str | None]]:
     """A judged benchmark's public set: its one declared file, saved where its runs read it."""
-    from benchmarks.judged_data import pull
+    from app.worker.in_process import pull_judged
 
-    return pull(spec, get_settings().resolved_datasets_dir)
+    return pull_judged(spec, get_settings().resolved_datasets_dir)
 
 
 def _pull_task(task: str) -> list[list[str | None]]:
     """Build the real lm-eval task (downloading its data); return the datasets it read."""
-    from lm_eval.tasks import TaskManager, get_task_dict
+    from app.worker.in_process import hub_datasets
 
-    from benchmarks.check_bundled import leaf_tasks
-
-    leaves = leaf_tasks(get_task_dict([task], TaskManager()))
-    pairs = {(leaf.config.dataset_path, leaf.config.dataset_name) for leaf in leaves.values()}
-    return [[path, name] for path, name in sorted(pairs, key=lambda pair: (pair[0] or "", pair[1] or ""))]
+    return hub_datasets(task)
 
 
 def _pull_nltk(datasets_dir: Path) -> None:

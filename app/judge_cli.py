@@ -5,7 +5,7 @@
     evalboard judge summaries.jsonl --method geval --lang ko --json
 
 The same file format, checks and grading as POST /api/v1/judge (app/judging/items.py,
-benchmarks/judge_file.py), run on the operator's machine instead of queued: no server, account or
+harness/judge_file.py), run on the operator's machine instead of queued: no server, account or
 quota, and no item-count bound. The judge is the one this machine's settings name
 (EVALBOARD_JUDGE_BASE_URL and EVALBOARD_JUDGE_MODEL, else the bundled model behind the local
 adapter), with its replies cached beside the response cache as `evalboard eval` keeps them.
@@ -57,7 +57,7 @@ def judge_command(
     from app.config import get_settings
     from app.judging.items import JudgeFileError, parse
     from app.worker.child import judge_setup
-    from benchmarks.judge_file import grade
+    from app.worker.in_process import grade_file as grade
     from benchmarks.target import PermanentRunError
 
     settings = get_settings()

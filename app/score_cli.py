@@ -48,7 +48,7 @@ def read_lines(path: Path, what: str) -> list[str]:
 def read_samples(path: Path, task: str | None) -> tuple[list[str], list[str]]:
     """(responses, targets) from an lm-eval samples log (samples_<task>_<time>.jsonl) or an
     evalboard samples.jsonl (which holds every task: --task picks one)."""
-    from benchmarks.generation_scoring import response_text
+    from benchmarks.responses import response_text
 
     predictions, references = [], []
     for number, line in enumerate(read_lines(path, "samples"), start=1):

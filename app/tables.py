@@ -307,7 +307,7 @@ class ItemSet(Base):
 
 
 class ItemScore(Base):
-    """One request's per-item primary scores on one benchmark (benchmarks/item_scores.py), in its item
+    """One request's per-item primary scores on one benchmark (harness/item_scores.py), in its item
     set's order. Numbers only; never served, so a private benchmark's are kept like any other's."""
 
     __tablename__ = "item_score"

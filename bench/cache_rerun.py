@@ -1,6 +1,6 @@
 """An identical re-run vs the cold run, in one process: what the response cache saves.
 
-Runs one suite on the bundled model twice through benchmarks.harness.run_suite with a fresh
+Runs one suite on the bundled model twice through harness.runner.run_suite with a fresh
 response cache: the cold run loads the model and answers every request; the re-run builds the
 same requests, finds every response in the cache, and never loads the weights. Prints both wall
 times, the ratio (goal <= 0.05), the model calls of each run, and checks the scores are identical.
@@ -26,8 +26,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from benchmarks.bundled import BUNDLED_MODELS, ensure_converted  # noqa: E402
 from benchmarks.catalog import get_suite  # noqa: E402
-from benchmarks.harness import run_suite  # noqa: E402
 from benchmarks.target import ModelTarget  # noqa: E402
+from harness.runner import run_suite  # noqa: E402
 
 CACHE = REPO / ".evalboard" / "test-models"
 TARGET = ModelTarget(

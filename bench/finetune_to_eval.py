@@ -2,7 +2,7 @@
 
 1. Training speed. The same tokenized rows (the bundled 20-example Korean/English Alpaca set,
    repeated to --rows rows), the same fresh LoRA on the same base, the same batch size, learning
-   rate and number of optimizer steps (one epoch): evalboard's loop (benchmarks/finetune/train.py)
+   rate and number of optimizer steps (one epoch): evalboard's loop (training/train.py)
    vs a plain peft + transformers script (Trainer with DataCollatorForSeq2Seq, i.e. dynamic
    padding). Tokens/s of each, the ratio (goal >= 0.95). Order alternates over --repeats.
 2. Hand-off (needs lm-eval; --skip-handoff on hosts without it). After the last optimizer step,
@@ -38,9 +38,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from app.finetune.dataset import parse_examples  # noqa: E402
-from benchmarks.finetune.examples import IGNORE, tokenize  # noqa: E402
-from benchmarks.finetune.params import TrainingParams  # noqa: E402
-from benchmarks.finetune.train import lora_model, train  # noqa: E402
+from benchmarks.training_params import TrainingParams  # noqa: E402
+from training.examples import IGNORE, tokenize  # noqa: E402
+from training.train import lora_model, train  # noqa: E402
 
 DATASET = REPO / "tests" / "data" / "finetune" / "alpaca_ko_en.jsonl"
 CACHE = REPO / ".evalboard" / "test-models"
@@ -171,8 +171,8 @@ def prepare_handoff(dtype: str, work: Path) -> str:
     from app.migrate import upgrade
     from app.tables import FineTune, LlmModel
     from benchmarks.catalog import get_suite
-    from benchmarks.harness import run_suite
     from benchmarks.target import ModelTarget
+    from harness.runner import run_suite
 
     url = f"sqlite:///{work / 'bench.db'}"
     upgrade(url)
@@ -213,11 +213,11 @@ def adapter_target(folder: Path, dtype: str) -> Any:
 
 
 def handoff(run: dict[str, Any], url: str, device: str, work: Path) -> dict[str, Any]:
-    import benchmarks.harness as harness
+    import harness.runner as harness
     from app.worker.finetune_child import record_tuned_model
     from benchmarks.catalog import get_suite
-    from benchmarks.finetune.pipeline import Prepared, in_memory_lm
-    from benchmarks.finetune.train import save_adapter
+    from training.pipeline import Prepared, in_memory_lm
+    from training.train import save_adapter
 
     suite = get_suite("smoke")
     dtype = run["dtype"]

@@ -1,4 +1,4 @@
-"""QLoRA on a CUDA host: the 4-bit path of benchmarks/finetune/pipeline.py, end to end.
+"""QLoRA on a CUDA host: the 4-bit path of training/pipeline.py, end to end.
 
 Loads --model-dir through pipeline.prepare twice, as LoRA on bfloat16 weights and as QLoRA on
 4-bit NF4 weights (bitsandbytes), trains the same rows for --steps optimizer steps with
@@ -21,10 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.finetune.dataset import parse_examples  # noqa: E402
-from benchmarks.finetune.params import TrainingParams  # noqa: E402
-from benchmarks.finetune.pipeline import prepare  # noqa: E402
-from benchmarks.finetune.train import mean_loss, save_adapter, train  # noqa: E402
 from benchmarks.target import ModelTarget  # noqa: E402
+from benchmarks.training_params import TrainingParams  # noqa: E402
+from training.pipeline import prepare  # noqa: E402
+from training.train import mean_loss, save_adapter, train  # noqa: E402
 
 DATASET = REPO / "tests" / "data" / "finetune" / "alpaca_ko_en.jsonl"
 

@@ -25,7 +25,7 @@ class MetricSpec:
 
 @dataclass(frozen=True)
 class JudgeSpec:
-    """A benchmark graded by an LLM judge (benchmarks/judged.py): the model answers the bundled
+    """A benchmark graded by an LLM judge (harness/judged.py): the model answers the bundled
     items through the backend layer, then `method` grades them: "single" (MT-Bench-style rating
     of each turn) or "pairwise" (AlpacaEval-style, against the items' reference outputs)."""
 
@@ -34,7 +34,7 @@ class JudgeSpec:
     bundle: str  # benchmarks/data/bundled/<bundle>/test.jsonl
     max_gen_toks: int = 512  # answer length per turn
     # The JSONL file in the benchmark's hub dataset repository (its hub_datasets) that
-    # `evalboard datasets pull` saves and a run on hub data reads (benchmarks/judged_data.py).
+    # `evalboard datasets pull` saves and a run on hub data reads (harness/judged_data.py).
     hub_file: str | None = None
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from benchmarks.finetune.params import TrainingParams
+from benchmarks.training_params import TrainingParams
 
 HUB_DATASET_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 Precision = Literal["float32", "bfloat16", "float16"]

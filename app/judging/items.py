@@ -1,6 +1,6 @@
 """The items of a judge file (POST /api/v1/judge, `evalboard judge`): JSON Lines, one object a line,
 in the shape its method reads. Light: the API process parses and bounds files here, the worker and
-the command line grade them with benchmarks/judge_file.py.
+the command line grade them with harness/judge_file.py.
 
     pairwise  {"instruction", "output_a", "output_b"}          -> verdict, judged in both orders
     single    {"question", "answer", "reference"?, "category"?} -> rating 1-10 (against the reference if any)

@@ -7,7 +7,7 @@ the comparison of two models is paired by construction. The draws are seeded by 
 item set, so the same items always give the same resamples (figures are reproducible, and the
 per-model interval and the pairwise probabilities use one and the same resampling).
 
-A benchmark's statistic in one round is its weighted item mean (benchmarks/item_scores.py chooses
+A benchmark's statistic in one round is its weighted item mean (harness/item_scores.py chooses
 the weights so that this is how the benchmark's score is built); a model's average in one round is
 the mean of its benchmarks' statistics, as the board's average is.
 """
@@ -20,9 +20,9 @@ from collections import OrderedDict
 import numpy as np
 
 from app.leaderboard.item_store import ItemSetData, digest_of
+from app.leaderboard.ties import LEVEL
 
 ROUNDS = 1000
-LEVEL = 0.95  # a pair is distinguishable when P(upper really above lower) >= LEVEL
 # Two resampled statistics closer than this are the same number computed along two float paths
 # (float32 products): counted as a tie, so identical models come out at P = 0.5 exactly.
 TIE_TOLERANCE = 1e-6
@@ -189,11 +189,6 @@ def p_above_binary_rows(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     wins = np.count_nonzero(upper > lower, axis=1)
     ties = np.count_nonzero(upper == lower, axis=1)
     return (wins + 0.5 * ties) / upper.shape[1]
-
-
-def tied(p: float | None) -> bool | None:
-    """One-sided rule: the upper model is above the lower one at 95 % when P >= 0.95; else tied."""
-    return None if p is None else p < LEVEL
 
 
 def percentile_interval(rounds: np.ndarray, level: float = LEVEL) -> tuple[float, float]:

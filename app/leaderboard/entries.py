@@ -30,9 +30,9 @@ from typing import Any
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
-from app.leaderboard import bulk, entry_rows, judge_columns, payload, rank_stats
+from app.db import QUERY_CHUNK
+from app.leaderboard import bulk, entry_rows, judge_columns, payload
 from app.leaderboard.entry_rows import ADMIN_FLAG_PREFIX
-from app.leaderboard.item_store import QUERY_CHUNK
 from app.tables import BoardVersion, EvalRequest, LeaderboardEntry, LlmModel, RequestStatus
 from benchmarks.catalog import get_suite
 from benchmarks.datasources import REAL_LABELS, SAMPLE_LABELS, request_boards
@@ -155,6 +155,8 @@ def _rebuild_board(
     rows.sort(key=entry_rows.rank_key)
     for position, row in enumerate(rows, start=1):
         row["rank"] = position
+    from app.leaderboard import rank_stats  # numpy: loaded when a board is written, never at start-up
+
     rank_stats.figures_of_new_rows(session, suite_name, board, rows)
     phases.mark("bootstrap")
     for row in rows:
@@ -214,6 +216,8 @@ def _models(session: Session, model_ids: set[int]) -> dict[int, LlmModel]:
 
 def _refresh_figures(session: Session, suite: str, board: str, changed: list[int] | None = None) -> None:
     """The bootstrap figures of the rows that changed or whose next row did, then their payloads."""
+    from app.leaderboard import rank_stats  # numpy: loaded when a board is written, never at start-up
+
     payload.refresh(session, rank_stats.update_neighbours(session, suite, board, changed or []))
 
 

@@ -17,8 +17,8 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
+from app.db import QUERY_CHUNK
 from app.leaderboard import bulk, judge_columns
-from app.leaderboard.item_store import QUERY_CHUNK
 from app.tables import BoardCell, BoardRank, LeaderboardEntry, LlmModel, Result
 from benchmarks.datasources import data_board
 from benchmarks.spec import Suite

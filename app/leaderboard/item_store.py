@@ -22,10 +22,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.db import QUERY_CHUNK
 from app.tables import ItemScore, ItemSet, LeaderboardEntry
 
 BITS, FLOAT32 = "bits", "f4"
-QUERY_CHUNK = 900  # request ids per IN list (SQLite allows 999 parameters)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _weights(values: list[float]) -> np.ndarray | None:
 
 def save(session: Session, request_id: int, item_scores: dict[str, Any] | None) -> int:
     """Store a finished request's per-item scores ({benchmark: {ids, scores, weights}}, from
-    benchmarks/item_scores.py; None entries are benchmarks without any). Returns how many were stored."""
+    harness/item_scores.py; None entries are benchmarks without any). Returns how many were stored."""
     stored = 0
     for benchmark, found in sorted((item_scores or {}).items()):
         if not found or not found.get("ids") or len(found["ids"]) != len(found.get("scores", ())):

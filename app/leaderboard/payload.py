@@ -20,10 +20,10 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db import QUERY_CHUNK
 from app.leaderboard import bulk
-from app.leaderboard.bootstrap import LEVEL as TIE_LEVEL
 from app.leaderboard.entry_rows import ENTRY_TABLE
-from app.leaderboard.item_store import QUERY_CHUNK
+from app.leaderboard.ties import tied
 from app.tables import LeaderboardEntry
 
 # The columns a payload is rendered from.
@@ -79,7 +79,7 @@ def _cells(scores: Mapping[str, Any], pairs: Mapping[str, float]) -> dict[str, A
         p = pairs.get(name)
         cell = {key: score.get(key, default) for key, default in SCORE_DEFAULTS.items()}
         cell["p_above_next"] = p
-        cell["tied_with_next"] = None if p is None else p < TIE_LEVEL
+        cell["tied_with_next"] = tied(p)
         cells[name] = cell
     return cells
 

@@ -41,6 +41,7 @@ from app.leaderboard import bootstrap, item_store
 from app.leaderboard.bootstrap import run_of, take_rows
 from app.leaderboard.entry_rows import RANK_ORDER
 from app.leaderboard.item_store import Items, ItemSetData, ScoreBlock
+from app.leaderboard.ties import tied
 from app.tables import BoardRank, LeaderboardEntry
 
 # Stale rows computed together. Their resampled means are held at once (12 benchmarks x 1,000 rounds
@@ -305,7 +306,7 @@ def figures(rows: list[StaleRow], evidence: Evidence) -> list[dict[str, Any]]:
         low, high = intervals.get(evidence.position.get(row.request_id, -1), (None, None))
         p, stats = pairs.get(row.id, (None, {}))
         key = f"{row.request_id}>{row.next_request or ''}"
-        found.append(dict(zip(FIGURES, (row.id, low, high, p, bootstrap.tied(p), stats, key), strict=True)))
+        found.append(dict(zip(FIGURES, (row.id, low, high, p, tied(p), stats, key), strict=True)))
     return found
 
 

@@ -4,7 +4,7 @@ its finished requests).
 Read from the results: each judged benchmark's primary row records, under provenance["judge"],
 the judge's usage for that benchmark (requests, cache hits, calls, tokens, cost), the estimate
 made for it before the first judge call, the request's whole estimate, the budget and the
-repeats (benchmarks/judged.py). Nothing is stored twice: these are sums of those records. A
+repeats (harness/judged.py). Nothing is stored twice: these are sums of those records. A
 request the budget stopped stored no results; its error message says what was spent.
 """
 

@@ -39,7 +39,7 @@ class SampleView:
     target: str
     metrics: dict[str, str]
     correct: bool | None  # from a 0/1 metric; None when the metrics are not right/wrong
-    judge: str = ""  # an LLM-judged item's rationale (benchmarks/judged.py), as the judge wrote it
+    judge: str = ""  # an LLM-judged item's rationale (harness/judged.py), as the judge wrote it
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def describe(record: dict[str, Any]) -> SampleView:
     names = names if isinstance(names, list) else []
     metrics = {str(name): _metric_text(record[name]) for name in names if name in record}
     first = record.get(names[0]) if names else None
-    # Graded scores (ROUGE, chrF: benchmarks/generation_scoring.py marks them) are never right/wrong,
+    # Graded scores (ROUGE, chrF: harness/generation_scoring.py marks them) are never right/wrong,
     # even where one happens to be exactly 0 or 1.
     graded = record.get("scored_by") is not None
     correct = bool(first) if not graded and isinstance(first, int | float) and first in (0, 1) else None

@@ -14,7 +14,7 @@ from app.auth.policy import ensure_may_act
 from app.auth.principal import Principal
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
-from app.leaderboard import entries, item_store
+from app.leaderboard import entries
 from app.queue import jobs
 from app.runs import judge_usage
 from app.runs.schemas import RequestOut, ResultOut
@@ -254,6 +254,8 @@ def mark_finished(
     data_source (hub | private | bundled | mixed) decides which board ranks the request; item_scores
     ({benchmark: {ids, scores, weights}}) feed the board's rank bootstrap; private_dir finds private
     suites' definitions."""
+    from app.leaderboard import item_store  # numpy: loaded when results are written, never at start-up
+
     session.add_all(Result(request_id=request_id, **row) for row in rows)
     item_store.save(session, request_id, item_scores)
     session.execute(

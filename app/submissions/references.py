@@ -87,7 +87,7 @@ def _resolve_endpoint(reference: str, settings: Settings, caller: Principal | No
     resolved: the worker will connect to it, so a signed-in submitter's endpoint (an administrator's
     too) must resolve to public addresses only or be listed in EVALBOARD_OPENAI_ALLOWED_BASE_URLS.
     The operator at the command line (caller None) may name any endpoint."""
-    from benchmarks.backends.openai_api import OpenAIReferenceError, parse_reference
+    from benchmarks.references import OpenAIReferenceError, parse_reference
 
     try:
         model, base_url = parse_reference(reference)

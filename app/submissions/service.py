@@ -17,9 +17,9 @@ from app.queue import jobs
 from app.submissions.references import ResolvedModel, looks_like_path, resolve
 from app.submissions.schemas import ModelOut, SubmissionIn, SubmissionOut
 from app.tables import ACTIVE_REQUEST_STATUSES, EvalRequest, LlmModel
-from benchmarks.backends.openai_api import parse_reference
 from benchmarks.catalog import all_suites, get_suite, unknown_suites_message
 from benchmarks.private import PRIVATE_SUITE
+from benchmarks.references import parse_reference
 
 LARGEST_MODEL_ID = 2**31 - 1  # model.id is a 32-bit integer column
 

@@ -37,7 +37,7 @@ def _redirect_output(log_path: Path) -> None:
 
 def harness_arguments(options: dict[str, Any]) -> dict[str, Any]:
     """Settings.harness_kwargs (plain JSON) -> run_suite keyword arguments."""
-    from benchmarks.backends.vllm import make_options
+    from harness.backends.vllm import make_options
 
     options = dict(options)
     response_cache = options.pop("response_cache_dir", None)
@@ -56,11 +56,11 @@ def harness_arguments(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def judge_setup(options: dict[str, Any]) -> Any:
-    """Settings.judge_options -> benchmarks.judged.JudgeSetup, with the judge cache in the database
+    """Settings.judge_options -> harness.judged.JudgeSetup, with the judge cache in the database
     (or, with cache_url None, no cache)."""
     from app.judging.cache_store import DatabaseJudgeCache
-    from benchmarks.judged import JudgeSetup
     from evaluators.judge.client import JudgeEndpoint
+    from harness.judged import JudgeSetup
 
     endpoint = options.get("endpoint")
     cache_url = options.get("cache_url")
@@ -88,8 +88,8 @@ def suite_tasks_dir(suite: Any, private_dir: Path) -> Path:
 
 def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
     from benchmarks.catalog import get_suite
-    from benchmarks.harness import run_suite
     from benchmarks.target import ModelTarget
+    from harness.runner import run_suite
 
     def on_progress(fraction: float, task: str | None) -> None:
         files.write_json_atomic(attempt_dir / files.PROGRESS, {"progress": fraction, "task": task})

@@ -77,7 +77,7 @@ def hub_dataset_bytes(dataset_id: str) -> bytes:
 def check_contamination(spec: dict[str, Any], examples: list[Example]) -> dict[str, Any]:
     from app.worker.child import suite_tasks_dir
     from benchmarks.catalog import get_suite
-    from benchmarks.finetune.contamination import find_overlaps, report, suite_items
+    from training.contamination import find_overlaps, report, suite_items
 
     private_dir = Path(spec["private_dir"])
     items = []
@@ -195,10 +195,10 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
     """Train, then evaluate in this process. `attempt_dir` holds the evaluation artifacts."""
     from app.worker.child import harness_arguments, suite_tasks_dir
     from benchmarks.catalog import get_suite
-    from benchmarks.finetune.params import TrainingParams
-    from benchmarks.finetune.pipeline import in_memory_lm, prepare
-    from benchmarks.finetune.train import StepReport, mean_loss, save_adapter, train
-    from benchmarks.harness import run_suite
+    from benchmarks.training_params import TrainingParams
+    from harness.runner import run_suite
+    from training.pipeline import in_memory_lm, prepare
+    from training.train import StepReport, mean_loss, save_adapter, train
 
     recorder = recorder or DatabaseRecorder(spec, attempt_dir)
     stop = StopFlag()
@@ -350,6 +350,6 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
 
 
 def _vllm_serves(backend: str) -> bool:
-    from benchmarks.backends import resolve_backend
+    from harness.backends import resolve_backend
 
     return resolve_backend(backend) == "vllm"

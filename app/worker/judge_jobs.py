@@ -1,7 +1,7 @@
 """The "judge" job kind (POST /api/v1/judge): grade a file's items with the server's judge.
 
 The job row is the whole record: its payload holds the method, language and items (and who sent
-them), the child grades them (benchmarks/judge_file.py, in the worker's child process like every
+them), the child grades them (harness/judge_file.py, in the worker's child process like every
 job, so the API never loads a model), and the parent stores the results document in the payload
 in its fenced transaction. A failed attempt keeps its error in the row; retries follow the queue's
 rules like any job's.
@@ -47,7 +47,7 @@ def job_spec(settings: Settings, job: ClaimedJob) -> dict[str, Any]:
 def run_in_child(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
     """The child's part: grade the items; the results document becomes outcome.json."""
     from app.worker.child import judge_setup
-    from benchmarks.judge_file import grade
+    from harness.judge_file import grade
 
     files.write_json_atomic(attempt_dir / files.PROGRESS, {"progress": 0.0, "task": spec["suite"]})
     print(f"[evalboard] grading {len(spec['items'])} items ({spec['suite']}, {spec['lang']})", flush=True)

@@ -2,7 +2,7 @@
 Generated through the same backend layer as every benchmark (chat template applied for chat models)
 and scored with evalboard's evaluators: ROUGE on Kiwi morphemes (Korean) or rouge-score's own
 (English), BLEU (ko-mecab / 13a), chrF++ and BERTScore; the summaries also by the LLM judge on
-G-Eval's four criteria (benchmarks/geval_scoring.py), recorded beside ROUGE-L, which stays ranked.
+G-Eval's four criteria (harness/geval_scoring.py), recorded beside ROUGE-L, which stays ranked.
 
 The items are bundled samples written for evalboard in the real datasets' schemas. The real sets
 (documented here and on the About page, not wired to the hub yet, so these scores rank on the

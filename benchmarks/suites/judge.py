@@ -1,4 +1,4 @@
-"""judge-ko and judge-en: open-ended answers graded by an LLM judge (benchmarks/judged.py).
+"""judge-ko and judge-en: open-ended answers graded by an LLM judge (harness/judged.py).
 
 Each suite has two benchmarks over bundled items written for evalboard in the real sets' schemas:
 - MT-Bench-style: 24 two-turn questions, 3 in each of MT-Bench's 8 categories, graded 1-10 per

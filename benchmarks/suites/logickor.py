@@ -1,5 +1,5 @@
 """logickor: Korean two-turn questions in LogicKor's published schema, graded MT-Bench style by the
-LLM judge (benchmarks/judged.py).
+LLM judge (harness/judged.py).
 
 The bundled items are written for evalboard in LogicKor's schema (one JSON object per line: id,
 category, questions, references): 4 in each of its six categories (추론(Reasoning), 수학(Math),

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.catalog import SMOKE
-from benchmarks.harness import run_suite
 from benchmarks.target import ModelTarget
+from harness.runner import run_suite
 from tests.conftest import SHARED_MODEL_CACHE
 
 pytestmark = pytest.mark.e2e

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.harness import SuiteOutcome, run_suite
-from benchmarks.judged import JudgeSetup
 from benchmarks.suites.logickor import LOGICKOR
 from benchmarks.target import ModelTarget, PermanentRunError
 from evaluators.judge.cache import MemoryCache
 from evaluators.judge.client import JudgeEndpoint
+from harness.judged import JudgeSetup
+from harness.runner import SuiteOutcome, run_suite
 from tests.conftest import SHARED_MODEL_CACHE
 from tests.support.judge_server import JudgeScript, Step, serve_judge
 

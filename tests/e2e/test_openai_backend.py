@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks.backends import openai_api
 from benchmarks.target import ModelLoadError
+from harness.backends import openai_api
 from tests.support.openai_server import LoopbackServer, serve_model
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from benchmarks.catalog import SUITES, TASKS_DIR
-from benchmarks.check_bundled import leaf_tasks
 from benchmarks.lm_eval_link import ensure_link
+from harness.task_index import leaf_tasks
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 

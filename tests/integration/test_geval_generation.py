@@ -1,4 +1,4 @@
-"""G-Eval in a generation benchmark's scoring (benchmarks/geval_scoring.py), through the real
+"""G-Eval in a generation benchmark's scoring (harness/geval_scoring.py), through the real
 judge client against the scripted judge over HTTP: four criteria per summary in one batch, scores
 on 0..1 beside the lexical metrics with the judge and prompt versions recorded, the judge's
 replies on each sample for the sample browser, the judge cache and budget honoured, and the whole
@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from benchmarks.generation_scoring import score_commands, score_generations
-from benchmarks.geval_scoring import GevalJudge
-from benchmarks.judged import JudgeSetup
 from benchmarks.spec import BenchmarkSpec, MetricSpec
 from benchmarks.target import PermanentRunError
 from evaluators.judge.cache import MemoryCache
 from evaluators.judge.client import JudgeEndpoint
+from harness.generation_scoring import score_commands, score_generations
+from harness.geval_scoring import GevalJudge
+from harness.judged import JudgeSetup
 from tests.support.judge_server import JudgeScript, Step, serve_judge
 
 TASK = "evalboard_gen_test_summarization"

@@ -18,7 +18,7 @@ SUITE = "logickor"
 
 
 def judged(value: float, judge_model: str, version: str = "single-ko@1", calls: int = 20) -> dict[str, Any]:
-    """ko_logickor's primary row as benchmarks/judged.py records it."""
+    """ko_logickor's primary row as harness/judged.py records it."""
     usage = {"requests": calls + 4, "cache_hits": 4, "calls": calls, "retries": 0, "failed": 0,
              "prompt_tokens": 500 * calls, "completion_tokens": 110 * calls,
              "cost_usd": 0.0035 * calls}  # fmt: skip

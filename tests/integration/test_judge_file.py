@@ -1,4 +1,4 @@
-"""Grading a judge file (benchmarks/judge_file.py) with the scripted judge over real HTTP: single
+"""Grading a judge file (harness/judge_file.py) with the scripted judge over real HTTP: single
 grading against a reference and with the Korean penalty, in process; and `evalboard judge` as a
 real command on a G-Eval file, its bad files refused naming the line and field."""
 
@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from benchmarks.judge_file import grade
-from benchmarks.judged import JudgeSetup
 from evaluators.judge.cache import MemoryCache
 from evaluators.judge.client import JudgeEndpoint
+from harness.judge_file import grade
+from harness.judged import JudgeSetup
 from tests.support.judge_server import JudgeScript, Step, serve_judge
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ import pytest
 
 from benchmarks.bundled_data import BUNDLED_DATA_DIR, read_jsonl
 from benchmarks.catalog import TASKS_DIR
-from benchmarks.check_bundled import check, leaf_tasks
 from benchmarks.lm_eval_link import ensure_link
 from benchmarks.spec import BenchmarkSpec
 from benchmarks.suites.ko_h5 import KO_H5
+from harness.task_index import check, leaf_tasks
 
 TEMPLATE_DIR = TASKS_DIR / "ko_leaderboard"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")

@@ -14,9 +14,9 @@ import pytest
 
 from benchmarks.bundled_data import BUNDLED_DATA_DIR, read_jsonl
 from benchmarks.catalog import TASKS_DIR
-from benchmarks.check_bundled import check
 from benchmarks.environment import FALLBACK_NLTK_DATA
 from benchmarks.suites.ko_llm_v2 import KO_LLM_V2
+from harness.task_index import check
 
 TEMPLATE_DIR = TASKS_DIR / "ko_leaderboard"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")

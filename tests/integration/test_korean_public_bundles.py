@@ -11,8 +11,8 @@ import pytest
 
 from benchmarks.bundled_data import bundle_dir, read_jsonl
 from benchmarks.catalog import TASKS_DIR
-from benchmarks.check_bundled import leaf_tasks
 from benchmarks.lm_eval_link import ensure_link
+from harness.task_index import leaf_tasks
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 LETTERS = "ABCDE"

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import session_scope
-from app.leaderboard import bootstrap, item_store, rank_stats
+from app.leaderboard import bootstrap, item_store, rank_stats, ties
 from app.leaderboard.item_store import Items, ItemSetData
 from app.runs import service as runs
 from app.tables import EvalRequest, ItemScore, ItemSet, LeaderboardEntry, LlmModel, RequestStatus
@@ -107,7 +107,7 @@ def _reference(row: rank_stats.StaleRow, evidence: Evidence) -> dict[str, Any]:
         )
     if row.next_request is not None and row.next_request in evidence.values:
         p_average, figures["pair_stats"] = _reference_pair(row.request_id, row.next_request, evidence)
-        figures["p_above_next"], figures["tied_with_next"] = p_average, bootstrap.tied(p_average)
+        figures["p_above_next"], figures["tied_with_next"] = p_average, ties.tied(p_average)
     return figures
 
 

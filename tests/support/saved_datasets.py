@@ -101,8 +101,8 @@ def bundled_rows(spec: BenchmarkSpec) -> dict[str, dict[str, list[Any]]]:
     from lm_eval.tasks import TaskManager, get_task_dict
 
     from benchmarks.catalog import TASKS_DIR
-    from benchmarks.check_bundled import leaf_tasks
     from benchmarks.lm_eval_link import ensure_link
+    from harness.task_index import leaf_tasks
 
     ensure_link()
     manager = TaskManager(include_path=str(TASKS_DIR), include_defaults=False)

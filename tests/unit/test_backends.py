@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.backends import resolve_backend
-from benchmarks.backends.vllm import VllmOptions, adapter_rank, load, model_args
-from benchmarks.backends.weights import locate
 from benchmarks.catalog import SMOKE, TASKS_DIR
-from benchmarks.reproduce import reproduce_command
 from benchmarks.target import ModelLoadError, ModelTarget
+from harness.backends import resolve_backend
+from harness.backends.vllm import VllmOptions, adapter_rank, load, model_args
+from harness.backends.weights import locate
+from harness.reproduce import reproduce_command
 from tests.unit.test_references import write_safetensors
 
 
@@ -113,7 +113,7 @@ def test_vllm_reproduce_command_has_no_device_flag() -> None:
 def test_gptq_weights_need_cuda_and_their_kernels_with_hf_and_use_vllms_kernels(
     local_model: Path, tmp_path: Path
 ) -> None:
-    from benchmarks.backends import hf
+    from harness.backends import hf
 
     gptq = target(str(local_model), precision="gptq")
     with pytest.raises(ModelLoadError, match="GPTQ weights need a CUDA GPU"):

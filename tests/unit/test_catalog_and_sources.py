@@ -57,7 +57,7 @@ def test_every_benchmark_is_documented_and_runs_offline(suite: str) -> None:
         assert documented or suite == "smoke", spec.name
         if spec.judge is not None:  # answered and judged by evalboard: its items, no lm-eval task
             assert split_sizes(spec.judge.bundle)["test"] >= 20, spec.name
-            # A public set is pulled as one file (benchmarks/judged_data.py): it must be named.
+            # A public set is pulled as one file (harness/judged_data.py): it must be named.
             assert spec.has_hub_data == (spec.judge.hub_file is not None), spec.name
             continue
         assert spec.task_for("bundled") in local, f"{spec.name}: no bundled task"
@@ -117,7 +117,7 @@ def test_a_requests_label_summarises_its_benchmarks_data() -> None:
 def test_a_suite_can_route_a_request_type_to_its_own_backend() -> None:
     from dataclasses import replace
 
-    from benchmarks.harness import call_groups, plan_benchmarks
+    from harness.runner import call_groups, plan_benchmarks
 
     routed = replace(OPEN_LLM_V1, backend_for={"generate": "vllm"})
     sources = {spec.name: "bundled" for spec in routed.benchmarks}

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from benchmarks.backends import guarded_http, openai_api
 from benchmarks.endpoint_guard import (
     EndpointRefused,
     check_address,
@@ -24,6 +23,7 @@ from benchmarks.endpoint_guard import (
     resolve_host,
 )
 from benchmarks.target import ModelLoadError
+from harness.backends import guarded_http, openai_api
 from tests.support.loopback_http import loopback_server
 
 # What the audit hook saw while `watching` was on: (event, address or host) pairs. The hook cannot
@@ -243,8 +243,8 @@ def test_settings_cross_to_the_job_and_the_guard_flag_turns_the_check_on(tmp_pat
     """Settings.harness_kwargs carries the allowed list to the job child, which adds guard: True
     (app/worker/child.run_eval); load_model then checks, and without the flag does not."""
     from app.config import Settings
-    from benchmarks.harness import load_model
     from benchmarks.target import ModelTarget
+    from harness.runner import load_model
 
     with loopback_server() as server:
         settings = Settings(home=tmp_path, openai_allowed_base_urls=["http://127.0.0.1:1/v1"])

@@ -8,15 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from app.worker.finetune_child import MAX_LOSS_POINTS, contamination_flag, thin
-from benchmarks.finetune.contamination import (
+from benchmarks.training_params import TrainingParams
+from training.contamination import (
     BenchmarkItem,
     find_overlaps,
     normalized_tokens,
     report,
 )
-from benchmarks.finetune.examples import IGNORE, answer_spans, pack, tokenize
-from benchmarks.finetune.params import TrainingParams
-from benchmarks.finetune.train import batches, total_steps
+from training.examples import IGNORE, answer_spans, pack, tokenize
+from training.train import batches, total_steps
 
 CHAT = [
     {"role": "system", "content": "You are brief."},

@@ -1,4 +1,4 @@
-"""benchmarks/generation_scoring.py on hand-made lm-eval results (no model): scores land where
+"""harness/generation_scoring.py on hand-made lm-eval results (no model): scores land where
 lm-eval's own would, per-sample scores on each sample, and a model that cannot load fails the
 job for good instead of being retried."""
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from benchmarks.generation_scoring import SCORED_BY, score_commands, score_generations
 from benchmarks.spec import BenchmarkSpec, MetricSpec
 from benchmarks.target import PermanentRunError
+from harness.generation_scoring import SCORED_BY, score_commands, score_generations
 
 TASK = "evalboard_gen_test"
 
@@ -81,7 +81,7 @@ def test_worker_settings_reach_the_scoring(tmp_path: Path) -> None:
     import inspect
 
     from app.worker.child import harness_arguments
-    from benchmarks.harness import run_suite
+    from harness.runner import run_suite
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path, "sqlite://", bertscore_model="bundled:all-minilm-l6-v2")

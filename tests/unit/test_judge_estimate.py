@@ -12,7 +12,6 @@ import pytest
 
 from benchmarks.bundled_data import bundle_dir, read_jsonl
 from benchmarks.datasources import DataSourceError, plan_sources, read_pulled, record_pulled
-from benchmarks.judged_data import load_items, saved_file
 from benchmarks.suites.logickor import KO_LOGICKOR, LOGICKOR
 from evaluators.judge import pairwise, single
 from evaluators.judge.cache import CachedReply, MemoryCache
@@ -20,6 +19,7 @@ from evaluators.judge.client import JudgeClient, JudgeEndpoint
 from evaluators.judge.estimate import FOLLOW_UP_SHARE, message_tokens, text_tokens
 from evaluators.judge.repeats import REPEAT_TEMPERATURE, median_and_spread
 from evaluators.judge.single import Question
+from harness.judged_data import load_items, saved_file
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 CATEGORIES = (

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from benchmarks.normalize import SubtaskScore, normalize, normalized_mean
-from benchmarks.results import chance_level, metric_rows
 from benchmarks.spec import GROUP, NORMALIZED_MEAN, NORMALIZED_METRIC
 from benchmarks.suites.open_llm import OPEN_LLM_V2
+from harness.normalize import SubtaskScore, normalize, normalized_mean
+from harness.results import chance_level, metric_rows
 
 
 def test_normalize_maps_chance_to_zero_and_perfect_to_one() -> None:

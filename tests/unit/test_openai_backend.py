@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.backends.openai_api import OpenAIReferenceError, model_args, parse_reference, reproduce_model
+from benchmarks.references import OpenAIReferenceError, parse_reference
 from benchmarks.target import ModelLoadError
+from harness.backends.openai_api import model_args, reproduce_model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,9 +114,10 @@ def test_reproduce_maps_loglikelihood_to_completions_and_generation_to_chat() ->
 
 
 def test_the_module_imports_no_client_lm_eval_or_torch() -> None:
-    """The API process validates references with it; the heavy parts load only in `load`."""
+    """The API process validates references with the grammar, and the backend module is as light:
+    the heavy parts load only in `load`."""
     code = (
-        "import sys, benchmarks.backends.openai_api; "
+        "import sys, benchmarks.references, harness.backends.openai_api; "
         "print(sorted({'openai', 'lm_eval', 'torch', 'transformers'} & set(sys.modules)))"
     )
     done = subprocess.run(

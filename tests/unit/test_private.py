@@ -192,7 +192,7 @@ def test_bad_registrations_say_what_to_change(
 def test_generated_tasks_build_and_score_in_lm_eval(tmp_path: Path) -> None:
     from lm_eval.tasks import TaskManager, get_task_dict
 
-    from benchmarks.check_bundled import check, leaf_tasks
+    from harness.task_index import check, leaf_tasks
 
     private_dir = tmp_path / "private"
     register_both(private_dir, tmp_path)

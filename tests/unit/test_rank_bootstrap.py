@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.leaderboard import bootstrap, item_store
-from benchmarks.item_scores import extract
+from app.leaderboard import bootstrap, item_store, ties
 from benchmarks.spec import NORMALIZED_MEAN, BenchmarkSpec
+from harness.item_scores import extract
 
 HALF = np.array([1.0, 0.0] * 50, dtype=np.float32)
 
@@ -21,14 +21,14 @@ def test_identical_models_are_tied_at_one_half() -> None:
     rounds = _rounds("identical", HALF, HALF.copy())
     p = bootstrap.p_above(rounds[:, 0], rounds[:, 1])
     assert p == 0.5
-    assert bootstrap.tied(p) is True
+    assert ties.tied(p) is True
 
 
 def test_a_model_right_wherever_the_other_is_wrong_is_above_it_with_certainty() -> None:
     better = np.ones_like(HALF)  # right on every item HALF misses, and on the ones it gets
     rounds = _rounds("dominating", better, HALF)
     assert bootstrap.p_above(rounds[:, 0], rounds[:, 1]) == 1.0
-    assert bootstrap.tied(1.0) is False
+    assert ties.tied(1.0) is False
     assert bootstrap.p_above(rounds[:, 1], rounds[:, 0]) == 0.0
 
 
@@ -39,7 +39,7 @@ def test_one_item_apart_is_not_distinguishable() -> None:
     p = bootstrap.p_above(rounds[:, 0], rounds[:, 1])
     # Only resamples that draw item 1 separate them (about 63 % of them): never 95 %.
     assert 0.6 < p < 0.95
-    assert bootstrap.tied(p) is True
+    assert ties.tied(p) is True
 
 
 def test_the_interval_contains_the_mean_and_narrows_with_more_items() -> None:

@@ -11,9 +11,9 @@ from app.errors import describe_validation_errors
 from app.queue.jobs import backoff
 from app.worker.files import log_tail
 from benchmarks.catalog import SMOKE, TASKS_DIR
-from benchmarks.harness import config_hash
-from benchmarks.reproduce import reproduce_command
-from benchmarks.results import metric_rows
+from harness.reproduce import reproduce_command
+from harness.results import metric_rows
+from harness.runner import config_hash
 
 
 def test_backoff_doubles_and_is_capped() -> None:
@@ -86,7 +86,7 @@ def test_config_hash_is_order_independent() -> None:
 def test_bar_watcher_reports_lm_eval_progress_bars_and_passes_text_through() -> None:
     import io
 
-    from benchmarks.progress import BarWatcher
+    from harness.progress import BarWatcher
 
     seen: list[tuple[str, float]] = []
     sink = io.StringIO()
@@ -103,7 +103,7 @@ def test_bar_watcher_reports_lm_eval_progress_bars_and_passes_text_through() -> 
 def test_benchmarks_sharing_a_fewshot_count_run_together_in_catalog_order() -> None:
     from dataclasses import replace
 
-    from benchmarks.harness import PlannedBenchmark, call_groups
+    from harness.runner import PlannedBenchmark, call_groups
 
     a, b, c = SMOKE.benchmarks
     planned = [PlannedBenchmark(s, s.task, "bundled", "hf") for s in (a, replace(b, num_fewshot=5), c)]

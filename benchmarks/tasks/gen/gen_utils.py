@@ -1,6 +1,6 @@
 """lm-eval side of the gen-ko tasks. lm-eval only generates here: the ROUGE / BLEU / chrF /
 BERTScore scores are computed afterwards from the logged generations by evalboard's evaluators
-(benchmarks/generation_scoring.py), the same code `evalboard score` and POST /api/v1/score run,
+(harness/generation_scoring.py), the same code `evalboard score` and POST /api/v1/score run,
 so a corpus metric gets its bootstrap stderr and BERTScore is batched over the whole task.
 
 The one metric lm-eval itself records is the response length in characters: a cheap signal of
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.generation_scoring import response_text
+from benchmarks.responses import response_text
 
 
 def process_results(doc: dict[str, Any], results: list[Any]) -> dict[str, float]:

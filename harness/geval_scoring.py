@@ -1,10 +1,10 @@
 """G-Eval in generation suites: a summarization benchmark's logged generations graded by the LLM
 judge on G-Eval's four criteria (evaluators/judge/geval.py), beside ROUGE and BERTScore.
 
-The judge is the judged suites' own (benchmarks/judged.py: the configured endpoint, or the bundled
+The judge is the judged suites' own (harness/judged.py: the configured endpoint, or the bundled
 model behind the local adapter), opened only when a benchmark asks for G-Eval, and every call goes
 through its JudgeClient: the same response cache, usage and cost records, and the request's judge
-budget (estimated before the first call, benchmarks/judge_budget.py).
+budget (estimated before the first call, harness/judge_budget.py).
 
 Scores are stored on 0..1 like every score: each criterion (s - 1) / (top - 1) (coherence,
 consistency and relevance are rated 1-5, fluency 1-3), and `geval` the mean of the four per item
@@ -38,7 +38,7 @@ class GevalJudge:
     with the block."""
 
     def __init__(self, setup: Any, cache_dir: Path) -> None:
-        self.setup = setup  # benchmarks.judged.JudgeSetup
+        self.setup = setup  # harness.judged.JudgeSetup
         self.cache_dir = cache_dir
         self._stack = ExitStack()
         self._client: Any = None
@@ -52,7 +52,7 @@ class GevalJudge:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from benchmarks.judged import open_judge
+            from harness.judged import open_judge
 
             self._client = self._stack.enter_context(open_judge(self.setup, self.cache_dir))
         return self._client
@@ -123,9 +123,9 @@ def judge_all(
     judge: GevalJudge, lang: str, sources: list[str], outputs: list[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Every criterion of every pair, after the budget check: (criterion -> GEvalResult, usage)."""
-    from benchmarks.judge_budget import check_before_judging, exceeded_while_judging, usage_record
     from evaluators.judge import geval
     from evaluators.judge.client import JudgeBudgetExceeded, JudgeConfigError
+    from harness.judge_budget import check_before_judging, exceeded_while_judging, usage_record
 
     client, setup = judge.client, judge.setup
     estimate = geval.estimate_criteria(client, lang, sources, outputs, use_logprobs=setup.use_logprobs)

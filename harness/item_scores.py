@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.results import chance_level, leaves
 from benchmarks.spec import BenchmarkSpec
+from harness.results import chance_level, leaves
 
 
 def _split_metric(key: str) -> tuple[str, str]:

@@ -3,8 +3,8 @@
 Loglikelihood requests go to the completions endpoint (echo + logprobs, scored with a Hugging Face
 tokenizer) and generation to the chat completions endpoint, exactly as lm-eval's `local-completions`
 and `local-chat-completions` models do (see `reproduce_model`); the HTTP goes through the openai
-client. This module stays light (the API validates references with it): the client, lm-eval and
-transformers are imported by `openai_lm`, and only inside `load`.
+client. The reference grammar lives in benchmarks/references.py (the API validates references with it);
+the client, lm-eval and transformers are imported by `openai_lm`, and only inside `load`.
 
 The API key is never part of the reference or of the recorded arguments: the caller passes it to
 `load` (evalboard reads it from EVALBOARD_OPENAI_API_KEY).
@@ -12,73 +12,15 @@ The API key is never part of the reference or of the recorded arguments: the cal
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
+from benchmarks.references import check_base_url, check_model_name
 from benchmarks.target import ModelLoadError
 
-PREFIX = "openai:"
 DEFAULT_API_KEY = "EMPTY"  # what local servers (vLLM, llama.cpp, SGLang) accept when they check none
 LOGLIKELIHOOD_TYPES = ("loglikelihood", "loglikelihood_rolling", "multiple_choice")
 GENERATION_TYPES = ("generate_until",)
-# The model name is everything up to the first "@http(s)://" (names such as "@cf/meta/llama-3" exist).
-REFERENCE = re.compile(r"(?P<model>.+?)@(?P<url>https?://.*)", re.DOTALL)
-EXAMPLE = "openai:MODEL@http://127.0.0.1:8000/v1"
-
-
-class OpenAIReferenceError(ModelLoadError, ValueError):
-    """A malformed `openai:` reference: permanent for the worker, a ValueError for validators."""
-
-
-def is_reference(reference: str) -> bool:
-    return reference.startswith(PREFIX)
-
-
-def check_base_url(url: str) -> str:
-    """The endpoint's base URL (what the openai client takes, e.g. http://host:8000/v1), normalized."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OpenAIReferenceError(f"{url!r} is not an http(s) URL; expected something like {EXAMPLE}")
-    if parts.username or parts.password:
-        raise OpenAIReferenceError(
-            "put the API key in EVALBOARD_OPENAI_API_KEY, not in the URL: the URL is recorded with results"
-        )
-    if parts.query or parts.fragment:
-        raise OpenAIReferenceError(f"the base URL {url!r} must not have a query string or fragment")
-    if any(ch.isspace() for ch in url) or "," in url:
-        # lm-eval splits --model_args on commas, so such a URL could not be reproduced.
-        raise OpenAIReferenceError(f"the base URL {url!r} must not contain spaces or commas")
-    base = url.rstrip("/")
-    for endpoint in ("/chat/completions", "/completions"):
-        if base.endswith(endpoint):
-            raise OpenAIReferenceError(
-                f"give the API's base URL, not an endpoint: {base.removesuffix(endpoint)!r}, "
-                f"not {url!r} (both the completions and chat endpoints are used)"
-            )
-    return base
-
-
-def check_model_name(model: str) -> str:
-    if not model or model != model.strip() or any(ch.isspace() for ch in model):
-        raise OpenAIReferenceError(f"model name {model!r} is empty or contains whitespace")
-    if "," in model:
-        raise OpenAIReferenceError(f"model name {model!r} must not contain commas (lm-eval splits on them)")
-    return model
-
-
-def parse_reference(reference: str) -> tuple[str, str]:
-    """`openai:MODEL@BASE_URL` -> (MODEL, BASE_URL without a trailing slash)."""
-    if not is_reference(reference):
-        raise OpenAIReferenceError(f"{reference!r} is not an OpenAI endpoint reference; expected {EXAMPLE}")
-    match = REFERENCE.fullmatch(reference.removeprefix(PREFIX))
-    if match is None:
-        raise OpenAIReferenceError(
-            f"{reference!r} names no endpoint: expected {EXAMPLE} (the model as the server lists it, "
-            "then @ and the API's http(s) base URL)"
-        )
-    return check_model_name(match["model"]), check_base_url(match["url"])
 
 
 def model_args(
@@ -161,6 +103,6 @@ def load(
     to public addresses only or be listed there, checked now and again at every connection (see
     benchmarks.endpoint_guard), and redirects are not followed.
     """
-    from benchmarks.backends.openai_lm import build
+    from harness.backends.openai_lm import build
 
     return build(args, api_key=api_key, allowed_base_urls=allowed_base_urls)

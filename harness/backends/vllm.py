@@ -12,8 +12,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from benchmarks.backends.weights import Weights
 from benchmarks.target import ModelLoadError, ModelTarget
+from harness.backends.weights import Weights
 
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 # vLLM allocates LoRA slots for a fixed set of ranks; an adapter needs the smallest that fits.
@@ -31,7 +31,7 @@ class VllmOptions:
 def make_options(gpus: int = 0, **rest: Any) -> VllmOptions:
     """gpus 0 means every visible CUDA GPU (counted lazily: it imports torch)."""
     if not gpus:
-        from benchmarks.backends import cuda_gpu_count
+        from harness.backends import cuda_gpu_count
 
         gpus = cuda_gpu_count()
     return VllmOptions(gpus=gpus, **rest)

@@ -14,9 +14,9 @@ parameters. Each sample keeps the judge's rationale for the model page.
 
 A suite's judged part runs in three steps (run_judged_benchmarks): the model answers every judged
 benchmark; the judging is estimated (calls, tokens, cost, cache hits) and checked against the
-request's budget (benchmarks/judge_budget.py), before any judge call; then the judge grades.
-Each benchmark kind's steps are in benchmarks/judged_methods.py, its items in
-benchmarks/judged_data.py (the bundled sample, or the public set `datasets pull` saved).
+request's budget (harness/judge_budget.py), before any judge call; then the judge grades.
+Each benchmark kind's steps are in harness/judged_methods.py, its items in
+harness/judged_data.py (the bundled sample, or the public set `datasets pull` saved).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import judged_data, judged_methods
-from benchmarks.judge_budget import check_before_judging, exceeded_while_judging, usage_record
-from benchmarks.judged_methods import SCORED_BY, Answered
 from benchmarks.spec import BenchmarkSpec
 from benchmarks.target import PermanentRunError
+from harness import judged_data, judged_methods
+from harness.judge_budget import check_before_judging, exceeded_while_judging, usage_record
+from harness.judged_methods import SCORED_BY, Answered
 
 LOCAL_JUDGE = "bundled:smollm2-135m-instruct"  # the embedded default's judge
 LOCAL_TIMEOUT_S = 1800.0  # per request to the in-process local judge
@@ -143,7 +143,7 @@ def _now() -> str:
 class _Run:
     """One judged benchmark between answering and judging."""
 
-    item: Any  # benchmarks.harness.PlannedBenchmark
+    item: Any  # harness.runner.PlannedBenchmark
     answered: Answered
     provenance: dict[str, Any]
     identity: str
@@ -204,7 +204,7 @@ def _answer(
     item: Any, model_for: Any, target: Any, response_cache_dir: Path | None, limit: int | None,
     max_gen_toks: int | None, datasets_dir: Path | None,
 ) -> _Run:  # fmt: skip
-    from benchmarks.response_cache import cache_prefix, model_identity
+    from harness.response_cache import cache_prefix, model_identity
 
     spec = item.spec
     assert spec.judge is not None
@@ -236,7 +236,7 @@ def _provenance(
     import platform
     from importlib.metadata import version
 
-    from benchmarks.backends.weights import chat_template_hash
+    from harness.backends.weights import chat_template_hash
 
     return {
         "task": item.task,

@@ -1,7 +1,9 @@
-"""Check bundled tasks without a model: every task builds, every item renders, few-shot fits.
+"""Loading lm-eval tasks, in one place: evalboard's own task index (bundled and private task YAML),
+item counts, the hub datasets a real task reads, and a check of bundled tasks without a model
+(every task builds, every item renders, few-shot fits):
 
-    python -m benchmarks.check_bundled evalboard_bundled_arc_challenge --fewshot 25
-    python -m benchmarks.check_bundled evalboard_private_NAME --tasks-dir ~/.evalboard/private/tasks
+    python -m harness.task_index evalboard_bundled_arc_challenge --fewshot 25
+    python -m harness.task_index evalboard_private_NAME --tasks-dir ~/.evalboard/private/tasks
 
 For each (sub)task it prints the split sizes and the first test item as the model would see it
 (with its few-shot context), and fails on any item lm-eval cannot render.
@@ -28,11 +30,40 @@ def leaf_tasks(task_dict: dict[Any, Any]) -> dict[str, Any]:
     return leaves
 
 
-def check(task_names: list[str], fewshot: int, show: bool = True, tasks_dir: Path = TASKS_DIR) -> int:
-    from lm_eval.tasks import TaskManager, get_task_dict
+def own_tasks(tasks_dir: Path = TASKS_DIR) -> Any:
+    """lm-eval's task manager over evalboard's task YAML only (a private set's folder, or the bundled
+    one); lm-eval's built-in tasks they include are reached through the link ensure_link makes."""
+    from lm_eval.tasks import TaskManager
 
     ensure_link()
-    manager = TaskManager(include_path=str(tasks_dir), include_defaults=False)
+    return TaskManager(include_path=str(tasks_dir), include_defaults=False)
+
+
+def item_counts(tasks: list[str]) -> dict[str, int]:
+    """Evaluation items per bundled task, counted by building the tasks in lm-eval (no model)."""
+    from lm_eval.tasks import get_task_dict
+
+    manager = own_tasks()
+    counts = {}
+    for task in tasks:
+        leaves = leaf_tasks(get_task_dict([task], manager))
+        counts[task] = sum(len(list(leaf.eval_docs)) for leaf in leaves.values())
+    return counts
+
+
+def hub_datasets(task: str) -> list[list[str | None]]:
+    """Build lm-eval's real task (downloading its data); the (path, name) of the datasets it read."""
+    from lm_eval.tasks import TaskManager, get_task_dict
+
+    leaves = leaf_tasks(get_task_dict([task], TaskManager()))
+    pairs = {(leaf.config.dataset_path, leaf.config.dataset_name) for leaf in leaves.values()}
+    return [[path, name] for path, name in sorted(pairs, key=lambda pair: (pair[0] or "", pair[1] or ""))]
+
+
+def check(task_names: list[str], fewshot: int, show: bool = True, tasks_dir: Path = TASKS_DIR) -> int:
+    from lm_eval.tasks import get_task_dict
+
+    manager = own_tasks(tasks_dir)
     problems = 0
     for name, task in leaf_tasks(get_task_dict(task_names, manager)).items():
         task.set_config(key="num_fewshot", value=fewshot)

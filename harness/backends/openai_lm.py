@@ -21,9 +21,9 @@ from lm_eval.api.model import LM, CacheHook
 from lm_eval.models.api_models import LMEVAL_MODEL_NONE_ANSWER_PLACEHOLDER, JsonChatStr, TemplateAPI
 from lm_eval.models.openai_completions import LocalChatCompletion, LocalCompletionsAPI
 
-from benchmarks.backends import guarded_http
 from benchmarks.endpoint_guard import EndpointRefused, check_base_url_target
 from benchmarks.target import ModelLoadError
+from harness.backends import guarded_http
 
 # Payload keys that are client options, not request fields, in create()'s signature.
 CLIENT_OPTIONS = {"extra_headers", "extra_query", "extra_body", "timeout"}

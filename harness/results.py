@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.normalize import SubtaskScore, normalized_mean
 from benchmarks.spec import NORMALIZED_METRIC, BenchmarkSpec
+from harness.normalize import SubtaskScore, normalized_mean
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The items of judged benchmarks (benchmarks/judged.py): the bundled sample written for evalboard,
+"""The items of judged benchmarks (harness/judged.py): the bundled sample written for evalboard,
 or the public set saved by `evalboard datasets pull`.
 
 lm-eval never reads these sets (the judge path answers and grades them itself), so `pull` does not

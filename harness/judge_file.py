@@ -1,17 +1,17 @@
 """Grading a judge file's items (app/judging/items.py) with the server's judge: the worker's
 "judge" jobs (POST /api/v1/judge) and `evalboard judge`, which runs this in process.
 
-The judge is the one every judged run uses (benchmarks/judged.py: the configured endpoint, or the
+The judge is the one every judged run uses (harness/judged.py: the configured endpoint, or the
 bundled model behind the local adapter), with the same response cache, repeats and budget: the
 cost is estimated before the first call and the job fails, sending nothing, when it is over
-EVALBOARD_JUDGE_BUDGET_USD (benchmarks/judge_budget.py).
+EVALBOARD_JUDGE_BUDGET_USD (harness/judge_budget.py).
 
 - pairwise: output_a against output_b in both orders (AlpacaEval-style; a win needs both orders),
   reported from output_a's side: its win rate and length-controlled win rate.
 - single: a rating 1-10 of each answer (MT-Bench-style), against the item's reference if it has one;
   Korean answers to Korean questions are checked by the Korean penalty as the judged suites do.
 - geval: coherence, consistency, fluency and relevance of each summary of its source, on their own
-  scales (1-5, fluency 1-3), and `geval`, their mean on 0..1 (benchmarks/geval_scoring.py).
+  scales (1-5, fluency 1-3), and `geval`, their mean on 0..1 (harness/geval_scoring.py).
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def _single(client: Any, lang: str, items: list[dict[str, str]], setup: Any, che
 
 def _geval(client: Any, lang: str, items: list[dict[str, str]], setup: Any, check: Check,
            _penalty: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:  # fmt: skip
-    from benchmarks.geval_scoring import GEVAL, corpus_scores, item_scores, summary
     from evaluators.judge import geval
+    from harness.geval_scoring import GEVAL, corpus_scores, item_scores, summary
 
     sources, summaries = [item["source"] for item in items], [item["summary"] for item in items]
     check(geval.estimate_criteria(client, lang, sources, summaries, use_logprobs=setup.use_logprobs))
@@ -121,10 +121,10 @@ METHODS = {"pairwise": _pairwise, "single": _single, "geval": _geval}
 def grade(method: str, lang: str, items: list[dict[str, str]], setup: Any, cache_dir: Path, *,
           korean_penalty: bool | None = None) -> dict[str, Any]:  # fmt: skip
     """Grade `items` (already checked by app/judging/items.py) with `setup`'s judge (a
-    benchmarks.judged.JudgeSetup); the results document, as GET /api/v1/judge/{id} serves it."""
-    from benchmarks.judge_budget import check_before_judging, exceeded_while_judging, usage_record
-    from benchmarks.judged import open_judge
+    harness.judged.JudgeSetup); the results document, as GET /api/v1/judge/{id} serves it."""
     from evaluators.judge.client import JudgeBudgetExceeded, JudgeConfigError
+    from harness.judge_budget import check_before_judging, exceeded_while_judging, usage_record
+    from harness.judged import open_judge
 
     estimates: list[Any] = []
 

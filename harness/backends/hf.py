@@ -9,8 +9,8 @@ from __future__ import annotations
 from importlib.util import find_spec
 from typing import Any
 
-from benchmarks.backends.weights import Weights
 from benchmarks.target import ModelLoadError, ModelTarget
+from harness.backends.weights import Weights
 
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 

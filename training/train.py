@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.finetune.examples import IGNORE
-from benchmarks.finetune.params import TrainingParams
 from benchmarks.target import PermanentRunError
+from benchmarks.training_params import TrainingParams
+from training.examples import IGNORE
 
 
 @dataclass(frozen=True)

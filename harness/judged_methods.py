@@ -1,4 +1,4 @@
-"""The two judged benchmark kinds (benchmarks/judged.py), each in three steps the suite runs apart:
+"""The two judged benchmark kinds (harness/judged.py), each in three steps the suite runs apart:
 answer (the model, through the backend layer), estimate (what judging will cost, before any judge
 call: evaluators/judge/estimate.py), and grade (the judge, then metric rows and per-sample
 records).
@@ -14,9 +14,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks.results import MetricValue
 from benchmarks.spec import BenchmarkSpec
 from benchmarks.target import PermanentRunError
+from harness.results import MetricValue
 
 SCORED_BY = "evalboard-judge"
 BOOTSTRAP_RESAMPLES = 200
@@ -56,7 +56,7 @@ class Answered:
 def answer(
     spec: BenchmarkSpec, lm: Any, items: list[dict[str, Any]], *, use_chat_template: bool, max_gen_toks: int
 ) -> Answered:
-    from benchmarks.judged import generate_conversations
+    from harness.judged import generate_conversations
 
     assert spec.judge is not None
     if spec.judge.method == "single":
@@ -90,7 +90,7 @@ def estimate(client: Any, answered: Answered, repeats: int) -> Any:
 
 
 def grade(client: Any, answered: Answered, setup: Any) -> tuple[list[MetricValue], list[dict[str, Any]]]:
-    """Judge the answers (setup: benchmarks.judged.JudgeSetup): (metric rows, per-sample records)."""
+    """Judge the answers (setup: harness.judged.JudgeSetup): (metric rows, per-sample records)."""
     if answered.method == "single":
         return _single(client, answered, setup)
     return _pairwise(client, answered, setup)

@@ -105,9 +105,9 @@ def suite_items(suite: Any, *, data_source: str, datasets_dir: Path, tasks_dir: 
     """The evaluation items of every benchmark in `suite`, from the data the run will use."""
     from benchmarks.bundled_data import bundle_dir, read_jsonl
     from benchmarks.catalog import TASKS_DIR, needs_builtin_tasks
-    from benchmarks.check_bundled import leaf_tasks
     from benchmarks.datasources import plan_sources
     from benchmarks.lm_eval_link import ensure_link
+    from harness.task_index import leaf_tasks
 
     sources = plan_sources(suite, data_source, datasets_dir=datasets_dir)
     items: list[BenchmarkItem] = []

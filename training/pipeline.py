@@ -9,12 +9,12 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from benchmarks.backends import hf
-from benchmarks.backends.weights import Weights, locate
-from benchmarks.finetune.examples import TokenizedData, pack, tokenize
-from benchmarks.finetune.params import TrainingParams
-from benchmarks.finetune.train import TrainingError, lora_model
 from benchmarks.target import ModelLoadError, ModelTarget
+from benchmarks.training_params import TrainingParams
+from harness.backends import hf
+from harness.backends.weights import Weights, locate
+from training.examples import TokenizedData, pack, tokenize
+from training.train import TrainingError, lora_model
 
 TORCH_DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
 
@@ -110,7 +110,7 @@ def in_memory_lm(prepared: Prepared, adapter_target: ModelTarget, *, cache_dir: 
     cache key are exactly what a later evaluation from the adapter folder would record."""
     from lm_eval.models.huggingface import HFLM
 
-    from benchmarks.harness import LoadedModel
+    from harness.runner import LoadedModel
 
     weights = locate(adapter_target, cache_dir)
     args = hf.model_args(adapter_target, weights, device=prepared.device, batch_size=batch_size)

@@ -2,8 +2,8 @@
 
 Each model is loaded once per suite (and not at all when every response is cached). Benchmarks
 sharing a backend and few-shot count run in one simple_evaluate call, exactly as
-`lm_eval --tasks a,b,c --num_fewshot k` runs them (see benchmarks/reproduce.py); progress inside a
-call is read from lm-eval's own progress bars (benchmarks/progress.py).
+`lm_eval --tasks a,b,c --num_fewshot k` runs them (see harness/reproduce.py); progress inside a
+call is read from lm-eval's own progress bars (harness/progress.py).
 """
 
 from __future__ import annotations
@@ -18,22 +18,22 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from benchmarks.backends import hf, resolve_backend, vllm
-from benchmarks.backends.vllm import VllmOptions, make_options
-from benchmarks.backends.weights import Weights, chat_template_hash, locate
 from benchmarks.catalog import TASKS_DIR, needs_builtin_tasks, task_dirs
 from benchmarks.datasources import needs_network, plan_sources, request_label
 from benchmarks.environment import nltk_punkt_source, prepare_environment
-from benchmarks.generation_scoring import device_options, score_commands, score_generations
-from benchmarks.geval_scoring import GevalJudge
-from benchmarks.item_scores import extract as item_scores
-from benchmarks.judged import JudgeSetup, run_judged_benchmarks
 from benchmarks.lm_eval_link import ensure_link
-from benchmarks.progress import watch_bars
-from benchmarks.reproduce import SEEDS, reproduce_command
-from benchmarks.results import MetricValue, metric_rows, task_tree
 from benchmarks.spec import BenchmarkSpec, Suite
 from benchmarks.target import ModelTarget
+from harness.backends import hf, resolve_backend, vllm
+from harness.backends.vllm import VllmOptions, make_options
+from harness.backends.weights import Weights, chat_template_hash, locate
+from harness.generation_scoring import device_options, score_commands, score_generations
+from harness.geval_scoring import GevalJudge
+from harness.item_scores import extract as item_scores
+from harness.judged import JudgeSetup, run_judged_benchmarks
+from harness.progress import watch_bars
+from harness.reproduce import SEEDS, reproduce_command
+from harness.results import MetricValue, metric_rows, task_tree
 
 ProgressCallback = Callable[[float, str | None], None]
 __all__ = ["SEEDS", "MetricValue", "SuiteOutcome", "run_suite"]
@@ -49,7 +49,7 @@ class SuiteOutcome:
     samples_path: Path | None = None
     model_calls: int | None = None  # requests the model answered (cache misses); None: not counted
     model_loaded: bool = True
-    # benchmark -> per-item primary scores (benchmarks/item_scores.py): the board's rank bootstrap
+    # benchmark -> per-item primary scores (harness/item_scores.py): the board's rank bootstrap
     item_scores: dict[str, dict[str, list[Any]] | None] = field(default_factory=dict)
 
     def primary(self) -> dict[str, MetricValue]:
@@ -132,10 +132,11 @@ def load_model(
 def _load_endpoint(
     target: ModelTarget, cache_dir: Path, batch_size: int, options: dict[str, Any]
 ) -> LoadedModel:
-    from benchmarks.backends import openai_api
-    from benchmarks.backends.weights import materialize, source_of
+    from benchmarks.references import parse_reference
+    from harness.backends import openai_api
+    from harness.backends.weights import materialize, source_of
 
-    model, base_url = openai_api.parse_reference(target.reference)
+    model, base_url = parse_reference(target.reference)
     tokenizer = target.tokenizer
     if tokenizer:  # bundled:NAME and local folders become the folder the tokenizer loads from
         tokenizer = materialize(tokenizer, source_of(tokenizer), "main", None, cache_dir)[0]
@@ -149,7 +150,7 @@ def _load_endpoint(
 
 
 def _deferred_hf(args: dict[str, Any], weights: Weights, device: str) -> Any:
-    from benchmarks.response_cache import DeferredLM, load_tokenizer
+    from harness.response_cache import DeferredLM, load_tokenizer
 
     try:
         tokenizer = load_tokenizer(weights.pretrained, weights.revision)
@@ -210,7 +211,7 @@ def run_suite(
     from lm_eval.tasks import TaskManager
     from lm_eval.utils import handle_non_serializable
 
-    from benchmarks.response_cache import cache_prefix, model_identity
+    from harness.response_cache import cache_prefix, model_identity
 
     report = on_progress or (lambda _fraction, _task: None)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -383,7 +384,7 @@ def _reproduce(
             tasks, group.num_fewshot, loaded.args, target.use_chat_template, loaded.backend,
             include_paths=task_dirs(tasks_dir), limit=limit, max_gen_toks=max_gen_toks,
         )  # fmt: skip
-    from benchmarks.backends.openai_api import reproduce_model
+    from harness.backends.openai_api import reproduce_model
 
     request_type = "generate_until" if item.spec.request_type == "generate" else "loglikelihood"
     name, model_args = reproduce_model(

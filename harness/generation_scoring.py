@@ -5,7 +5,7 @@ corpus scores written into lm-eval's results as if lm-eval had computed them ("r
 "rougeL_stderr,none"), so results.json, metric rows and the board read them like any metric, and
 into per-sample scores on each logged sample for the model page's sample browser.
 
-A "geval" metric is graded by the LLM judge instead (benchmarks/geval_scoring.py): the judge reads
+A "geval" metric is graded by the LLM judge instead (harness/geval_scoring.py): the judge reads
 the item's source document and the generation; its per-criterion replies go on each sample.
 """
 
@@ -14,17 +14,11 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from benchmarks.responses import response_text
 from benchmarks.spec import BenchmarkSpec, MetricSpec
 from benchmarks.target import PermanentRunError
 
 SCORED_BY = "evalboard-evaluators"  # marks a sample whose scores are graded, not right/wrong
-
-
-def response_text(raw: Any) -> str:
-    """The generation as scored: lm-eval's first filtered response, stripped."""
-    while isinstance(raw, list | tuple):
-        raw = raw[0] if raw else ""
-    return str(raw).strip()
 
 
 def device_options(options: dict[str, dict[str, Any]] | None, device: str) -> dict[str, dict[str, Any]]:
@@ -57,7 +51,7 @@ def score_generations(
     """Score `task`'s logged samples with spec.metrics; returns what produced each score (recorded
     with the result), one record per metric. `options` adds worker settings per evaluator (the
     BERTScore model, device; G-Eval on or off); `judge` (geval_scoring.GevalJudge) grades G-Eval."""
-    from benchmarks.geval_scoring import GEVAL, geval_evaluation
+    from harness.geval_scoring import GEVAL, geval_evaluation
 
     samples: list[dict[str, Any]] = results.get("samples", {}).get(task, [])
     if not samples:

@@ -1,6 +1,0 @@
-"""LoRA fine-tuning on the hf backend (worker side; torch and peft are imported inside functions).
-
-params.py (plain, importable by the API), contamination.py (n-gram overlap with benchmark items),
-examples.py (chat-templated token ids and loss masks), train.py (the optimizer loop), pipeline.py
-(train, save, then evaluate the model still in memory).
-"""
