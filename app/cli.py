@@ -67,14 +67,14 @@ def worker(
 ) -> None:
     """Claim and run jobs until stopped (SIGTERM finishes or releases the current job)."""
     from app.migrate import upgrade
-    from app.worker.loop import WorkerAlreadyRunning, run_worker
+    from app.worker.loop import WorkerAlreadyRunning, WorkerSettingsError, run_worker
 
     _logging()
     settings = get_settings()
     upgrade()
     try:
         run_worker(settings, max_jobs=max_jobs, exit_when_idle=exit_when_idle)
-    except WorkerAlreadyRunning as exc:
+    except (WorkerAlreadyRunning, WorkerSettingsError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
 
@@ -212,7 +212,8 @@ def eval_command(
     chat_template: Annotated[bool | None, typer.Option("--chat-template/--no-chat-template")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Default: EVALBOARD_WORKER_BATCH_SIZE")] = None,
     backend: Annotated[
-        str | None, typer.Option(help="auto | hf | vllm. Default: EVALBOARD_WORKER_BACKEND")
+        str | None,
+        typer.Option(help="auto or a backend name (hf, vllm, ...). Default: EVALBOARD_WORKER_BACKEND"),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Items per benchmark (for quick checks).")] = None,
     artifacts: Annotated[Path | None, typer.Option(help="Keep lm-eval results and samples here.")] = None,

@@ -56,8 +56,9 @@ class Settings(BaseSettings):
     worker_device: str = Field("auto", description="auto | cpu | cuda | cuda:N (hf backend)")
     worker_backend: str = Field(
         "auto",
-        pattern="^(auto|hf|vllm)$",
-        description="auto: vllm where installed and a GPU is present, else hf",
+        pattern="^[a-z][a-z0-9_]{0,31}$",
+        description="auto (vllm where installed and a GPU is present, else hf) or a backend's name; "
+        "the worker refuses an unknown one before its first job",
     )
     worker_gpus: int = Field(0, ge=0, description="GPUs for vLLM tensor parallelism; 0: every visible GPU")
     vllm_gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
@@ -279,19 +280,22 @@ class Settings(BaseSettings):
             "device": self.worker_device,
             "batch_size": self.worker_batch_size,
             "max_gen_toks": self.worker_max_gen_toks,
-            "vllm": self.vllm_kwargs,
             "data_source": "bundled" if self.hub_offline and self.data_source == "auto" else self.data_source,
             "datasets_dir": str(self.resolved_datasets_dir),
             "response_cache_dir": str(cache) if cache else None,
             "metric_options": {"bertscore": self.bertscore_options, "geval": {"enabled": self.judge_geval}},
             "judge": self.judge_options,
-            "openai": {
-                "api_key": self.openai_api_key,  # crosses to the job child in memory, never recorded
-                "num_concurrent": self.openai_concurrency,
-                "max_retries": self.openai_max_retries,
-                "timeout": int(self.openai_timeout_seconds),
-                # Checked against only where "guard" is set: jobs from the queue (app/worker/child).
-                "allowed_base_urls": list(self.openai_allowed_base_urls),
+            # Each backend's own settings, by its registered name (harness/backends).
+            "backend_options": {
+                "vllm": self.vllm_kwargs,
+                "openai": {
+                    "api_key": self.openai_api_key,  # crosses to the job child in memory, never recorded
+                    "num_concurrent": self.openai_concurrency,
+                    "max_retries": self.openai_max_retries,
+                    "timeout": int(self.openai_timeout_seconds),
+                    # Checked against only for guarded runs: jobs from the queue (app/worker/child).
+                    "allowed_base_urls": list(self.openai_allowed_base_urls),
+                },
             },
         }
 

@@ -6,6 +6,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from harness.backends.base import ReproduceCall
+
 # Passed to lm-eval explicitly (they are its defaults today) so what each result records is what ran.
 SEEDS = {"random": 0, "numpy": 1234, "torch": 1234, "fewshot": 1234}
 # Arguments that describe where the model runs, not what it computes; printed as their own flags.
@@ -42,3 +44,11 @@ def reproduce_command(
     if apply_chat_template:
         parts += ["--apply_chat_template", "--fewshot_as_multiturn"]
     return shlex.join(parts)
+
+
+def call_command(backend: str, args: dict[str, Any], call: ReproduceCall) -> str:
+    """A local backend's command: the whole call (every task of it) with the LM's own arguments."""
+    return reproduce_command(
+        call.tasks, call.num_fewshot, args, call.apply_chat_template, backend,
+        include_paths=call.include_paths, limit=call.limit, max_gen_toks=call.max_gen_toks,
+    )  # fmt: skip

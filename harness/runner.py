@@ -12,7 +12,7 @@ import hashlib
 import json
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -24,19 +24,20 @@ from benchmarks.environment import nltk_punkt_source, prepare_environment
 from benchmarks.lm_eval_link import ensure_link
 from benchmarks.spec import BenchmarkSpec, Suite
 from benchmarks.target import ModelTarget
-from harness.backends import hf, resolve_backend, vllm
-from harness.backends.vllm import VllmOptions, make_options
-from harness.backends.weights import Weights, chat_template_hash, locate
+from harness import backends
+from harness.backends import resolve_backend
+from harness.backends.base import LoadedModel, LoadSettings, ReproduceCall
+from harness.backends.weights import chat_template_hash
 from harness.generation_scoring import device_options, score_commands, score_generations
 from harness.geval_scoring import GevalJudge
 from harness.item_scores import extract as item_scores
 from harness.judged import JudgeSetup, run_judged_benchmarks
 from harness.progress import watch_bars
-from harness.reproduce import SEEDS, reproduce_command
+from harness.reproduce import SEEDS
 from harness.results import MetricValue, metric_rows, task_tree
 
 ProgressCallback = Callable[[float, str | None], None]
-__all__ = ["SEEDS", "MetricValue", "SuiteOutcome", "run_suite"]
+__all__ = ["SEEDS", "LoadedModel", "MetricValue", "SuiteOutcome", "run_suite"]
 
 
 @dataclass
@@ -93,72 +94,17 @@ def call_groups(planned: list[PlannedBenchmark]) -> list[CallGroup]:
     return list(groups.values())
 
 
-@dataclass
-class LoadedModel:
-    backend: str
-    args: dict[str, Any]
-    lm: Any
-    commit: str | None
-    device: str
-    counts_calls: bool = False  # lm is a DeferredLM: it counts requests and loads on first use
-
-
 def load_model(
     target: ModelTarget,
     *,
     backend: str,
-    cache_dir: Path,
-    device: str,
-    batch_size: int,
-    vllm_options: VllmOptions | None,
-    openai_options: dict[str, Any] | None = None,
-    deferred: bool = False,
+    settings: LoadSettings,
+    backend_options: dict[str, dict[str, Any]] | None = None,
 ) -> LoadedModel:
+    """Load `target` through the backend that serves it (harness/backends), with that backend's
+    own options out of `backend_options` (keyed by backend name)."""
     name = resolve_backend(backend, target.reference)
-    if name == "openai":
-        return _load_endpoint(target, cache_dir, batch_size, openai_options or {})
-    weights = locate(target, cache_dir)
-    if name == "vllm":
-        options = vllm_options or make_options()
-        args = vllm.model_args(target, weights, options=options)
-        return LoadedModel(name, args, vllm.load(args), weights.commit, f"cuda x{options.gpus}")
-    device = hf.pick_device(device)
-    args = hf.model_args(target, weights, device=device, batch_size=batch_size)
-    if deferred:
-        return LoadedModel(name, args, _deferred_hf(args, weights, device), weights.commit, device, True)
-    return LoadedModel(name, args, hf.load(args), weights.commit, device)
-
-
-def _load_endpoint(
-    target: ModelTarget, cache_dir: Path, batch_size: int, options: dict[str, Any]
-) -> LoadedModel:
-    from benchmarks.references import parse_reference
-    from harness.backends import openai_api
-    from harness.backends.weights import materialize, source_of
-
-    model, base_url = parse_reference(target.reference)
-    tokenizer = target.tokenizer
-    if tokenizer:  # bundled:NAME and local folders become the folder the tokenizer loads from
-        tokenizer = materialize(tokenizer, source_of(tokenizer), "main", None, cache_dir)[0]
-    options = dict(options)
-    api_key = options.pop("api_key", openai_api.DEFAULT_API_KEY)
-    allowed, guard = options.pop("allowed_base_urls", None) or [], options.pop("guard", False)
-    args = openai_api.model_args(model, base_url, tokenizer=tokenizer, batch_size=batch_size, **options)
-    lm = openai_api.load(args, api_key=api_key, allowed_base_urls=list(allowed) if guard else None)
-    # The endpoint's weights are out of sight: the reference stands in for a commit in the cache key.
-    return LoadedModel("openai", args, lm, target.reference, "remote")
-
-
-def _deferred_hf(args: dict[str, Any], weights: Weights, device: str) -> Any:
-    from harness.response_cache import DeferredLM, load_tokenizer
-
-    try:
-        tokenizer = load_tokenizer(weights.pretrained, weights.revision)
-    except Exception:
-        # Something in the folder is broken: load eagerly so the error is HFLM's own, naming
-        # the model's real problem (a ModelLoadError, failing the job for good).
-        return hf.load(args)
-    return DeferredLM(lambda: hf.load(args), tokenizer, device)
+    return backends.get(name).load(target, replace(settings, options=(backend_options or {}).get(name, {})))
 
 
 def plan_benchmarks(suite: Suite, backend: str, sources: dict[str, str]) -> list[PlannedBenchmark]:
@@ -183,11 +129,11 @@ def run_suite(
     device: str = "auto",
     batch_size: int = 8,
     limit: int | None = None,
-    vllm_options: VllmOptions | None = None,
+    backend_options: dict[str, dict[str, Any]] | None = None,
+    guarded: bool = False,
     data_source: str = "auto",
     datasets_dir: Path | None = None,
     response_cache_dir: Path | None = None,
-    openai_options: dict[str, Any] | None = None,
     max_gen_toks: int | None = None,
     tasks_dir: Path = TASKS_DIR,
     metric_options: dict[str, dict[str, Any]] | None = None,
@@ -195,7 +141,9 @@ def run_suite(
     on_progress: ProgressCallback | None = None,
     preloaded: LoadedModel | None = None,
 ) -> SuiteOutcome:
-    """Evaluate `target` on `suite`. `response_cache_dir` None turns the response cache off;
+    """Evaluate `target` on `suite`. `backend_options`: each backend's own settings, by name
+    (harness/backends); `guarded`: the target came from a submitter, so loading checks where it
+    connects. `response_cache_dir` None turns the response cache off;
     `tasks_dir` is where the suite's task YAMLs live (private suites keep theirs on the server).
     `max_gen_toks` caps generation length for quick checks (recorded; it changes the numbers).
     `metric_options` adds worker settings per evaluator of generation benchmarks:
@@ -228,17 +176,14 @@ def run_suite(
     samples_path = output_dir / "samples.jsonl"
     groups = call_groups([item for item in planned if item not in judged])
 
+    settings = LoadSettings(
+        cache_dir, device, batch_size, deferred=response_cache_dir is not None, guarded=guarded
+    )
+
     def model_for(name: str) -> LoadedModel:
         if name not in models:
             models[name] = load_model(
-                target,
-                backend=name,
-                cache_dir=cache_dir,
-                device=device,
-                batch_size=batch_size,
-                vllm_options=vllm_options,
-                openai_options=openai_options,
-                deferred=response_cache_dir is not None,
+                target, backend=name, settings=settings, backend_options=backend_options
             )
         return models[name]
 
@@ -376,25 +321,13 @@ def _reproduce(
     limit: int | None,
     max_gen_toks: int | None,
 ) -> str:
-    """The call's command line; an endpoint's is per benchmark (lm-eval has one API model per
-    request type: local-completions for scoring, local-chat-completions for chat generation)."""
-    if loaded.backend != "openai":
-        tasks = [b.task for b in group.benchmarks]
-        return reproduce_command(
-            tasks, group.num_fewshot, loaded.args, target.use_chat_template, loaded.backend,
-            include_paths=task_dirs(tasks_dir), limit=limit, max_gen_toks=max_gen_toks,
-        )  # fmt: skip
-    from harness.backends.openai_api import reproduce_model
-
-    request_type = "generate_until" if item.spec.request_type == "generate" else "loglikelihood"
-    name, model_args = reproduce_model(
-        loaded.args, request_type, apply_chat_template=target.use_chat_template
-    )
-    return reproduce_command(
-        [item.task], group.num_fewshot, {"batch_size": loaded.args["batch_size"]}, target.use_chat_template,
-        "openai", include_paths=task_dirs(tasks_dir), limit=limit, max_gen_toks=max_gen_toks,
-        model_name=name, model_args_text=model_args,
+    """The command line its backend says reproduces this benchmark's numbers from the call."""
+    call = ReproduceCall(
+        tasks=[b.task for b in group.benchmarks], task=item.task, request_type=item.spec.request_type,
+        num_fewshot=group.num_fewshot, apply_chat_template=target.use_chat_template,
+        include_paths=task_dirs(tasks_dir), limit=limit, max_gen_toks=max_gen_toks,
     )  # fmt: skip
+    return backends.get(loaded.backend).reproduce(loaded, call)
 
 
 def _tree(task: str, results: dict[str, Any]) -> list[str]:

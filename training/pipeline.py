@@ -105,16 +105,16 @@ def prepare(
 
 
 def in_memory_lm(prepared: Prepared, adapter_target: ModelTarget, *, cache_dir: Path, batch_size: int) -> Any:
-    """lm-eval's HFLM around the trained PeftModel, as harness.LoadedModel. Its arguments and
-    commit are those of the saved adapter, so the results' provenance, reproduce line and response
-    cache key are exactly what a later evaluation from the adapter folder would record."""
+    """lm-eval's HFLM around the trained PeftModel, as a LoadedModel of the hf backend. Its
+    arguments and commit are those of the saved adapter, so the results' provenance, reproduce line
+    and response cache key are exactly what a later evaluation from the adapter folder would record."""
     from lm_eval.models.huggingface import HFLM
 
-    from harness.runner import LoadedModel
+    from harness.backends.base import LoadedModel
 
     weights = locate(adapter_target, cache_dir)
     args = hf.model_args(adapter_target, weights, device=prepared.device, batch_size=batch_size)
     prepared.model.eval()
     prepared.model.config.use_cache = True
     lm = HFLM(pretrained=prepared.model, tokenizer=prepared.tokenizer, batch_size=batch_size)
-    return LoadedModel("hf", args, lm, weights.commit, prepared.device)
+    return LoadedModel(hf.BACKEND.name, args, lm, weights.commit, prepared.device)

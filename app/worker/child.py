@@ -37,21 +37,15 @@ def _redirect_output(log_path: Path) -> None:
 
 def harness_arguments(options: dict[str, Any]) -> dict[str, Any]:
     """Settings.harness_kwargs (plain JSON) -> run_suite keyword arguments."""
-    from harness.backends.vllm import make_options
-
     options = dict(options)
     response_cache = options.pop("response_cache_dir", None)
-    vllm = options.pop("vllm", {})
     datasets_dir = options.pop("datasets_dir")
-    openai = options.pop("openai", None)
     judge = options.pop("judge", None)
     return {
         **options,
         "judge": judge_setup(judge) if judge else None,
-        "vllm_options": make_options(**vllm),
         "datasets_dir": Path(datasets_dir),
         "response_cache_dir": Path(response_cache) if response_cache else None,
-        "openai_options": openai,
     }
 
 
@@ -98,10 +92,6 @@ def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
 
     private_dir = Path(spec["private_dir"])
     suite = get_suite(spec["suite"], private_dir=private_dir)
-    harness = dict(spec["harness"])
-    # A queued job names an endpoint a submitter chose: the worker checks where it connects, at
-    # every connection (the server's own `evalboard eval` does not go through here).
-    harness["openai"] = {**(harness.get("openai") or {}), "guard": True}
     outcome = run_suite(
         ModelTarget(**spec["target"]),
         suite,
@@ -110,7 +100,10 @@ def run_eval(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
         output_dir=attempt_dir,
         limit=spec.get("limit"),
         on_progress=on_progress,
-        **harness_arguments(harness),
+        # A queued job names a model its submitter chose: loading checks where it connects, at
+        # every connection (the operator's own `evalboard eval` does not go through here).
+        guarded=True,
+        **harness_arguments(spec["harness"]),
     )
     return {
         "metrics": [asdict(metric) for metric in outcome.metrics],

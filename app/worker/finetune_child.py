@@ -196,6 +196,8 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
     from app.worker.child import harness_arguments, suite_tasks_dir
     from benchmarks.catalog import get_suite
     from benchmarks.training_params import TrainingParams
+    from harness import backends
+    from harness.backends import resolve_backend
     from harness.runner import run_suite
     from training.pipeline import in_memory_lm, prepare
     from training.train import StepReport, mean_loss, save_adapter, train
@@ -308,11 +310,12 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
     write_progress(phase="evaluating")
 
     private_dir = Path(spec["private_dir"])
-    in_memory = harness["backend"] in ("hf", "auto") and not _vllm_serves(harness["backend"])
+    backend = resolve_backend(harness["backend"])
+    in_memory = backends.get(backend).evaluates_in_memory
     loaded = (
         in_memory_lm(prepared, tuned, cache_dir=Path(spec["cache_dir"]), batch_size=harness["batch_size"])
         if in_memory
-        else None  # vLLM serves the saved adapter through its LoRA support instead
+        else None  # the backend loads the saved adapter instead (vLLM: through its LoRA support)
     )
     evaluated = []
     for request_id, suite_name in requests:
@@ -325,7 +328,7 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
             output_dir=attempt_dir / f"request-{request_id}",
             limit=spec.get("limit"),
             preloaded=loaded,
-            **{**harness, "backend": "hf" if in_memory else harness["backend"]},
+            **{**harness, "backend": backend},
         )
         evaluated.append(
             {
@@ -347,9 +350,3 @@ def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | N
         "contamination": contamination,
         "adapter_dir": str(adapter_dir),
     }
-
-
-def _vllm_serves(backend: str) -> bool:
-    from harness.backends import resolve_backend
-
-    return resolve_backend(backend) == "vllm"

@@ -331,6 +331,10 @@ class WorkerAlreadyRunning(RuntimeError):
     pass
 
 
+class WorkerSettingsError(RuntimeError):
+    """A setting that would fail every job the worker claims: it refuses to start instead."""
+
+
 @contextmanager
 def sqlite_worker_lock(settings: Settings) -> Iterator[None]:
     """The embedded SQLite default has one local worker: SQLite has one writer at a time and no
@@ -352,6 +356,7 @@ def sqlite_worker_lock(settings: Settings) -> Iterator[None]:
 
 
 def run_worker(settings: Settings, *, max_jobs: int | None = None, exit_when_idle: bool = False) -> int:
+    check_backend(settings)
     with sqlite_worker_lock(settings):
         worker = Worker(settings)
         worker.install_signal_handlers()
@@ -359,3 +364,15 @@ def run_worker(settings: Settings, *, max_jobs: int | None = None, exit_when_idl
         handled = worker.run(max_jobs=max_jobs, exit_when_idle=exit_when_idle)
         log.info("worker %s stopped after %s job(s), up since %s", worker.worker_id, handled, started)
         return handled
+
+
+def check_backend(settings: Settings) -> None:
+    """The configured backend is auto or a registered one (harness/backends), checked by name only:
+    nothing heavy is imported in the worker's own process."""
+    from benchmarks.target import ModelLoadError
+    from harness.backends import check_name
+
+    try:
+        check_name(settings.worker_backend)
+    except ModelLoadError as exc:
+        raise WorkerSettingsError(f"EVALBOARD_WORKER_BACKEND: {exc}") from None

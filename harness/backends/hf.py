@@ -1,7 +1,7 @@
 """Hugging Face transformers backend: a ModelTarget becomes lm-eval HFLM arguments, then an HFLM.
 
-torch, transformers and lm_eval are imported inside functions: the API imports this package's
-catalog, never this module's heavy dependencies.
+torch, transformers and lm_eval are imported inside functions. The one backend that evaluates a
+fine-tune's model while it is still in memory (training/pipeline.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from importlib.util import find_spec
 from typing import Any
 
 from benchmarks.target import ModelLoadError, ModelTarget
-from harness.backends.weights import Weights
+from harness.backends.base import Backend, LoadedModel, LoadSettings, ReproduceCall
+from harness.backends.weights import Weights, locate
+from harness.reproduce import call_command
 
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 
@@ -67,3 +69,43 @@ def load(args: dict[str, Any]) -> Any:
         return HFLM(**args)
     except Exception as exc:
         raise ModelLoadError(f"could not load {args.get('pretrained')}: {type(exc).__name__}: {exc}") from exc
+
+
+def _deferred(args: dict[str, Any], weights: Weights, device: str) -> Any:
+    """An LM that answers from the response cache and loads the weights on the first miss."""
+    from harness.response_cache import DeferredLM, load_tokenizer
+
+    try:
+        tokenizer = load_tokenizer(weights.pretrained, weights.revision)
+    except Exception:
+        # Something in the folder is broken: load eagerly so the error is HFLM's own, naming
+        # the model's real problem (a ModelLoadError, failing the job for good).
+        return load(args)
+    return DeferredLM(lambda: load(args), tokenizer, device)
+
+
+class HfBackend:
+    name: str = "hf"
+    reference_prefix: str | None = None
+    reference_form: str | None = None
+    auto_rank: int | None = 1  # everywhere, after vLLM
+    evaluates_in_memory: bool = True
+
+    def runs_here(self) -> bool:
+        return True
+
+    def load(self, target: ModelTarget, settings: LoadSettings) -> LoadedModel:
+        weights = locate(target, settings.cache_dir)
+        device = pick_device(settings.device)
+        args = model_args(target, weights, device=device, batch_size=settings.batch_size)
+        if settings.deferred:
+            return LoadedModel(
+                self.name, args, _deferred(args, weights, device), weights.commit, device, True
+            )
+        return LoadedModel(self.name, args, load(args), weights.commit, device)
+
+    def reproduce(self, loaded: LoadedModel, call: ReproduceCall) -> str:
+        return call_command(self.name, loaded.args, call)
+
+
+BACKEND: Backend = HfBackend()

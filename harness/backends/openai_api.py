@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks.references import check_base_url, check_model_name
-from benchmarks.target import ModelLoadError
+from benchmarks.references import PREFIX, check_base_url, check_model_name, parse_reference
+from benchmarks.target import ModelLoadError, ModelTarget
+from harness.backends.base import Backend, LoadedModel, LoadSettings, ReproduceCall
+from harness.reproduce import reproduce_command
 
 DEFAULT_API_KEY = "EMPTY"  # what local servers (vLLM, llama.cpp, SGLang) accept when they check none
 LOGLIKELIHOOD_TYPES = ("loglikelihood", "loglikelihood_rolling", "multiple_choice")
@@ -106,3 +108,47 @@ def load(
     from harness.backends.openai_lm import build
 
     return build(args, api_key=api_key, allowed_base_urls=allowed_base_urls)
+
+
+class OpenAIBackend:
+    name: str = "openai"
+    reference_prefix: str | None = PREFIX
+    reference_form: str | None = "openai:MODEL@BASE_URL"
+    auto_rank: int | None = None  # it serves its own references, never another model
+    evaluates_in_memory: bool = False
+
+    def runs_here(self) -> bool:
+        return True
+
+    def load(self, target: ModelTarget, settings: LoadSettings) -> LoadedModel:
+        """settings.options: the API key, concurrency, retries, timeout and the allowed base URLs
+        (checked only when settings.guarded: a queued job's endpoint, chosen by its submitter)."""
+        from harness.backends.weights import materialize, source_of
+
+        model, base_url = parse_reference(target.reference)
+        tokenizer = target.tokenizer
+        if tokenizer:  # bundled:NAME and local folders become the folder the tokenizer loads from
+            tokenizer = materialize(tokenizer, source_of(tokenizer), "main", None, settings.cache_dir)[0]
+        options = dict(settings.options)
+        api_key = options.pop("api_key", DEFAULT_API_KEY)
+        allowed = options.pop("allowed_base_urls", None) or []
+        args = model_args(model, base_url, tokenizer=tokenizer, batch_size=settings.batch_size, **options)
+        lm = load(args, api_key=api_key, allowed_base_urls=list(allowed) if settings.guarded else None)
+        # The endpoint's weights are out of sight: the reference stands in for a commit in the cache key.
+        return LoadedModel(self.name, args, lm, target.reference, "remote")
+
+    def reproduce(self, loaded: LoadedModel, call: ReproduceCall) -> str:
+        """Per benchmark: lm-eval has one API model per request type (local-completions for
+        scoring, local-chat-completions for chat generation)."""
+        request_type = "generate_until" if call.request_type == "generate" else "loglikelihood"
+        name, model_args_text = reproduce_model(
+            loaded.args, request_type, apply_chat_template=call.apply_chat_template
+        )
+        return reproduce_command(
+            [call.task], call.num_fewshot, {"batch_size": loaded.args["batch_size"]},
+            call.apply_chat_template, self.name, include_paths=call.include_paths, limit=call.limit,
+            max_gen_toks=call.max_gen_toks, model_name=name, model_args_text=model_args_text,
+        )  # fmt: skip
+
+
+BACKEND: Backend = OpenAIBackend()

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.target import ModelLoadError, ModelTarget
-from harness.backends.weights import Weights
+from harness.backends.base import Backend, LoadedModel, LoadSettings, ReproduceCall
+from harness.backends.weights import Weights, locate
+from harness.reproduce import call_command
 
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 # vLLM allocates LoRA slots for a fixed set of ranks; an adapter needs the smallest that fits.
@@ -95,3 +97,29 @@ def load(args: dict[str, Any]) -> Any:
         raise ModelLoadError(
             f"vLLM could not load {args.get('pretrained')}: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+class VllmBackend:
+    name: str = "vllm"
+    reference_prefix: str | None = None
+    reference_form: str | None = None
+    auto_rank: int | None = 2  # preferred where it runs
+    evaluates_in_memory: bool = False  # it serves a saved adapter through its LoRA support instead
+
+    def runs_here(self) -> bool:
+        from harness.backends import cuda_gpu_count
+
+        return find_spec("vllm") is not None and cuda_gpu_count() > 0
+
+    def load(self, target: ModelTarget, settings: LoadSettings) -> LoadedModel:
+        """settings.options: make_options' keywords (the worker's EVALBOARD_VLLM_* settings)."""
+        weights = locate(target, settings.cache_dir)
+        options = make_options(**settings.options)
+        args = model_args(target, weights, options=options)
+        return LoadedModel(self.name, args, load(args), weights.commit, f"cuda x{options.gpus}")
+
+    def reproduce(self, loaded: LoadedModel, call: ReproduceCall) -> str:
+        return call_command(self.name, loaded.args, call)
+
+
+BACKEND: Backend = VllmBackend()

@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.catalog import SMOKE, TASKS_DIR
 from benchmarks.target import ModelLoadError, ModelTarget
+from harness import backends
 from harness.backends import resolve_backend
 from harness.backends.vllm import VllmOptions, adapter_rank, load, model_args
 from harness.backends.weights import locate
@@ -125,3 +126,27 @@ def test_gptq_weights_need_cuda_and_their_kernels_with_hf_and_use_vllms_kernels(
     with pytest.raises(ModelLoadError, match="needs a CUDA GPU with bitsandbytes"):
         four_bit = target(str(local_model), precision="4bit")
         hf.model_args(four_bit, locate(four_bit, tmp_path), device="cpu", batch_size=8)
+
+
+def test_every_registered_backend_answers_the_protocol() -> None:
+    """The harness asks these questions instead of testing names (harness/backends/base.py)."""
+    for name in backends.REGISTRY:
+        backend = backends.get(name)
+        assert backend.name == name
+        assert (backend.reference_prefix is None) == (backend.reference_form is None)
+        # A backend that serves only its own references is never auto's pick for another model.
+        assert backend.reference_prefix is None or backend.auto_rank is None
+    assert [name for name in backends.REGISTRY if backends.get(name).evaluates_in_memory] == ["hf"]
+    assert backends.names() == ("auto", "hf", "vllm", "openai")
+
+
+def test_a_worker_refuses_an_unknown_backend_before_its_first_job(tmp_path: Path) -> None:
+    from app.config import Settings
+    from app.worker.loop import WorkerSettingsError, run_worker
+
+    settings = Settings(home=tmp_path, worker_backend="tgi")
+    with pytest.raises(
+        WorkerSettingsError, match="EVALBOARD_WORKER_BACKEND: unknown backend 'tgi'; choose one of"
+    ):
+        run_worker(settings, max_jobs=0)
+    assert not (tmp_path / "worker.lock").exists()  # refused before it took the SQLite worker lock

@@ -240,33 +240,32 @@ def test_the_worker_loader_checks_only_when_guarded() -> None:
 
 
 def test_settings_cross_to_the_job_and_the_guard_flag_turns_the_check_on(tmp_path: Path) -> None:
-    """Settings.harness_kwargs carries the allowed list to the job child, which adds guard: True
-    (app/worker/child.run_eval); load_model then checks, and without the flag does not."""
+    """Settings.harness_kwargs carries the allowed list to the job child, which runs guarded
+    (app/worker/child.run_eval); load_model then checks, and unguarded does not."""
     from app.config import Settings
     from benchmarks.target import ModelTarget
+    from harness.backends.base import LoadSettings
     from harness.runner import load_model
 
     with loopback_server() as server:
         settings = Settings(home=tmp_path, openai_allowed_base_urls=["http://127.0.0.1:1/v1"])
-        options = json.loads(json.dumps(settings.harness_kwargs))["openai"]  # as it crosses processes
+        crossed = json.loads(json.dumps(settings.harness_kwargs))  # as it crosses processes
+        options = crossed["backend_options"]["openai"]
         assert options["allowed_base_urls"] == ["http://127.0.0.1:1/v1"] and "guard" not in options
         target = ModelTarget(f"openai:m@{server.base_url}", "openai", "endpoint", None, "float32")
 
-        def load(openai_options: dict[str, Any]) -> Any:
+        def load(guarded: bool) -> Any:
             return load_model(
                 target,
                 backend="auto",
-                cache_dir=tmp_path,
-                device="cpu",
-                batch_size=1,
-                vllm_options=None,
-                openai_options=openai_options,
+                settings=LoadSettings(tmp_path, "cpu", 1, guarded=guarded),
+                backend_options=crossed["backend_options"],
             )
 
         with pytest.raises(ModelLoadError, match="is refused"):
-            load({**options, "guard": True})
+            load(guarded=True)
         assert server.paths == []
-        loaded = load(options)  # the operator's `evalboard eval`: no check
+        loaded = load(guarded=False)  # the operator's `evalboard eval`: no check
         assert "allowed_base_urls" not in loaded.args and "guard" not in loaded.args  # never recorded
         assert server.paths == ["/v1/models"]
 
