@@ -35,6 +35,7 @@ from harness.judged import JudgeSetup, run_judged_benchmarks
 from harness.progress import watch_bars
 from harness.reproduce import SEEDS
 from harness.results import MetricValue, metric_rows, task_tree
+from harness.task_index import task_manager
 
 ProgressCallback = Callable[[float, str | None], None]
 __all__ = ["SEEDS", "LoadedModel", "MetricValue", "SuiteOutcome", "run_suite"]
@@ -156,7 +157,6 @@ def run_suite(
     ensure_link()
 
     import lm_eval
-    from lm_eval.tasks import TaskManager
     from lm_eval.utils import handle_non_serializable
 
     from harness.response_cache import cache_prefix, model_identity
@@ -167,7 +167,7 @@ def run_suite(
     judged = [item for item in planned if item.spec.judge is not None]  # answered here, not by lm-eval
     hub_tasks = [item.task for item in planned if item.data_source == "hub" and item not in judged]
     builtin = needs_builtin_tasks(hub_tasks) if tasks_dir == TASKS_DIR else bool(hub_tasks)
-    task_manager = TaskManager(include_path=[str(d) for d in task_dirs(tasks_dir)], include_defaults=builtin)
+    manager = task_manager(tasks_dir, builtin=builtin)
 
     report(0.0, "loading model")
     models: dict[str, LoadedModel] = {preloaded.backend: preloaded} if preloaded else {}
@@ -215,7 +215,7 @@ def run_suite(
                     log_samples=True,
                     apply_chat_template=target.use_chat_template,
                     fewshot_as_multiturn=target.use_chat_template,
-                    task_manager=task_manager,
+                    task_manager=manager,
                     random_seed=SEEDS["random"],
                     numpy_random_seed=SEEDS["numpy"],
                     torch_random_seed=SEEDS["torch"],

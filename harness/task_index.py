@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.catalog import TASKS_DIR
+from benchmarks.catalog import TASKS_DIR, task_dirs
 from benchmarks.lm_eval_link import ensure_link
 
 
@@ -30,20 +30,22 @@ def leaf_tasks(task_dict: dict[Any, Any]) -> dict[str, Any]:
     return leaves
 
 
-def own_tasks(tasks_dir: Path = TASKS_DIR) -> Any:
-    """lm-eval's task manager over evalboard's task YAML only (a private set's folder, or the bundled
-    one); lm-eval's built-in tasks they include are reached through the link ensure_link makes."""
+def task_manager(tasks_dir: Path = TASKS_DIR, *, builtin: bool = False) -> Any:
+    """lm-eval's task manager over evalboard's task YAML (a private set's folder comes with the
+    bundled one: catalog.task_dirs) and, with `builtin`, lm-eval's own index of its tasks, which
+    costs seconds to build. Our bundled tasks reach lm-eval's configs through the link
+    ensure_link makes, by file `include:`, so most runs leave `builtin` off."""
     from lm_eval.tasks import TaskManager
 
     ensure_link()
-    return TaskManager(include_path=str(tasks_dir), include_defaults=False)
+    return TaskManager(include_path=[str(path) for path in task_dirs(tasks_dir)], include_defaults=builtin)
 
 
 def item_counts(tasks: list[str]) -> dict[str, int]:
     """Evaluation items per bundled task, counted by building the tasks in lm-eval (no model)."""
     from lm_eval.tasks import get_task_dict
 
-    manager = own_tasks()
+    manager = task_manager()
     counts = {}
     for task in tasks:
         leaves = leaf_tasks(get_task_dict([task], manager))
@@ -63,7 +65,7 @@ def hub_datasets(task: str) -> list[list[str | None]]:
 def check(task_names: list[str], fewshot: int, show: bool = True, tasks_dir: Path = TASKS_DIR) -> int:
     from lm_eval.tasks import get_task_dict
 
-    manager = own_tasks(tasks_dir)
+    manager = task_manager(tasks_dir)
     problems = 0
     for name, task in leaf_tasks(get_task_dict(task_names, manager)).items():
         task.set_config(key="num_fewshot", value=fewshot)

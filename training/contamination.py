@@ -106,8 +106,7 @@ def suite_items(suite: Any, *, data_source: str, datasets_dir: Path, tasks_dir: 
     from benchmarks.bundled_data import bundle_dir, read_jsonl
     from benchmarks.catalog import TASKS_DIR, needs_builtin_tasks
     from benchmarks.datasources import plan_sources
-    from benchmarks.lm_eval_link import ensure_link
-    from harness.task_index import leaf_tasks
+    from harness.task_index import leaf_tasks, task_manager
 
     sources = plan_sources(suite, data_source, datasets_dir=datasets_dir)
     items: list[BenchmarkItem] = []
@@ -119,11 +118,10 @@ def suite_items(suite: Any, *, data_source: str, datasets_dir: Path, tasks_dir: 
         else:
             tasks[spec.task_for(sources[spec.name])] = spec.name
     if tasks:
-        ensure_link()
-        from lm_eval.tasks import TaskManager, get_task_dict
+        from lm_eval.tasks import get_task_dict
 
         builtin = needs_builtin_tasks(tasks) if tasks_dir == TASKS_DIR else True
-        manager = TaskManager(include_path=str(tasks_dir), include_defaults=builtin)
+        manager = task_manager(tasks_dir, builtin=builtin)
         for top, benchmark in tasks.items():
             for name, task in leaf_tasks(get_task_dict([top], manager)).items():
                 for index, doc in enumerate(task.eval_docs):
