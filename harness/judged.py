@@ -15,7 +15,7 @@ parameters. Each sample keeps the judge's rationale for the model page.
 A suite's judged part runs in three steps (run_judged_benchmarks): the model answers every judged
 benchmark; the judging is estimated (calls, tokens, cost, cache hits) and checked against the
 request's budget (harness/judge_budget.py), before any judge call; then the judge grades.
-Each benchmark kind's steps are in harness/judged_methods.py, its items in
+Each method's steps are in harness/judge_methods/ (single, pairwise), a benchmark's items in
 harness/judged_data.py (the bundled sample, or the public set `datasets pull` saved).
 """
 
@@ -30,9 +30,9 @@ from typing import Any
 
 from benchmarks.spec import BenchmarkSpec
 from benchmarks.target import PermanentRunError
-from harness import judged_data, judged_methods
+from harness import judge_methods, judged_data
 from harness.judge_budget import check_before_judging, exceeded_while_judging, usage_record
-from harness.judged_methods import SCORED_BY, Answered
+from harness.judge_methods import SCORED_BY, Answered
 
 LOCAL_JUDGE = "bundled:smollm2-135m-instruct"  # the embedded default's judge
 LOCAL_TIMEOUT_S = 1800.0  # per request to the in-process local judge
@@ -180,7 +180,9 @@ def run_judged_benchmarks(
         outcome.model_args = outcome.model_args or model_for(item.backend).args
     report(done + (1 - done) / 2, "loading judge")
     with open_judge(setup, cache_dir) as client:
-        estimates = [judged_methods.estimate(client, run.answered, setup.repeats) for run in runs]
+        estimates = [
+            judge_methods.of(run.answered.spec).estimate(client, run.answered, setup.repeats) for run in runs
+        ]
         total = sum(estimates[1:], estimates[0])
         check_before_judging(total, setup.budget_usd, priced=setup.endpoint is not None)
         for position, (run, estimate) in enumerate(zip(runs, estimates, strict=True)):
@@ -219,9 +221,11 @@ def _answer(
     started = _now()
     items = load_items(spec, limit, item.data_source, datasets_dir)
     length = max_gen_toks or spec.judge.max_gen_toks
-    answered = judged_methods.answer(
-        spec, lm, items, use_chat_template=target.use_chat_template, max_gen_toks=length
+    prepared = judge_methods.of(spec).prepare(items)
+    answers, prompts = generate_conversations(
+        lm, prepared.conversations, use_chat_template=target.use_chat_template, max_gen_toks=length
     )
+    answered = Answered(spec, items, answers, prompts, length, prepared.questions, prepared.references)
     calls = getattr(loaded.lm, "model_calls", 0) - calls_before if loaded.counts_calls else None
     provenance = _provenance(item, loaded, target, limit, max_gen_toks)
     provenance["response_cache"] = (
@@ -262,7 +266,7 @@ def _judge(
 ) -> tuple[list[Any], list[Any]]:
     """Grade one benchmark and stamp its rows with the judge, its usage and the estimate."""
     stats_before = client.stats.as_dict()
-    rows, samples = judged_methods.grade(client, run.answered, setup)
+    rows, samples = judge_methods.of(run.answered.spec).grade(client, run.answered, setup)
     endpoint = client.endpoint
     record = {
         "method": run.answered.method,

@@ -18,6 +18,7 @@ from typing import Any
 from benchmarks.bundled_data import bundle_dir, read_jsonl
 from benchmarks.datasources import DataSourceError, record_pulled
 from benchmarks.spec import BenchmarkSpec
+from harness import judge_methods
 
 SAVED_DIR = "judged"
 
@@ -28,18 +29,10 @@ def saved_file(datasets_dir: Path, spec: BenchmarkSpec) -> Path:
 
 def check_schema(spec: BenchmarkSpec, records: list[dict[str, Any]]) -> None:
     """Every record reads in the benchmark's schema (a ValueError naming the first that does not)."""
-    assert spec.judge is not None
+    method = judge_methods.of(spec)
     for number, record in enumerate(records, 1):
         try:
-            if spec.judge.method == "single":
-                from evaluators.judge.single import Question
-
-                question = Question.from_record(record)
-                if not question.turns or not all(turn.strip() for turn in question.turns):
-                    raise ValueError("a question has no text")
-            else:
-                if not (str(record["instruction"]).strip() and str(record["output"]).strip()):
-                    raise ValueError("an instruction or reference output is empty")
+            method.check_record(record)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{spec.name}: line {number} is not in the benchmark's schema: {exc!r}") from exc
 
