@@ -246,8 +246,8 @@ def eval_command(
     except AppError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(2) from exc
-    from app.worker.child import harness_arguments, suite_tasks_dir
     from app.worker.in_process import run_suite
+    from app.worker.run_settings import harness_arguments, suite_tasks_dir
     from benchmarks.target import ModelTarget, PermanentRunError
 
     use_chat = chat_template if chat_template is not None else resolved.chat_template_default()

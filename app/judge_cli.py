@@ -56,8 +56,8 @@ def judge_command(
     """Grade a file of items with the configured judge (pairwise, single or G-Eval), in process."""
     from app.config import get_settings
     from app.judging.items import JudgeFileError, parse
-    from app.worker.child import judge_setup
     from app.worker.in_process import grade_file as grade
+    from app.worker.run_settings import judge_setup
     from benchmarks.target import PermanentRunError
 
     settings = get_settings()

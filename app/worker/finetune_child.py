@@ -75,7 +75,7 @@ def hub_dataset_bytes(dataset_id: str) -> bytes:
 
 
 def check_contamination(spec: dict[str, Any], examples: list[Example]) -> dict[str, Any]:
-    from app.worker.child import suite_tasks_dir
+    from app.worker.run_settings import suite_tasks_dir
     from benchmarks.catalog import get_suite
     from training.contamination import find_overlaps, report, suite_items
 
@@ -193,7 +193,7 @@ def _update(spec: dict[str, Any], **values: Any) -> None:
 
 def run_finetune(spec: dict[str, Any], attempt_dir: Path, recorder: Recorder | None = None) -> dict[str, Any]:
     """Train, then evaluate in this process. `attempt_dir` holds the evaluation artifacts."""
-    from app.worker.child import harness_arguments, suite_tasks_dir
+    from app.worker.run_settings import harness_arguments, suite_tasks_dir
     from benchmarks.catalog import get_suite
     from benchmarks.training_params import TrainingParams
     from harness import backends

@@ -46,7 +46,7 @@ def job_spec(settings: Settings, job: ClaimedJob) -> dict[str, Any]:
 
 def run_in_child(spec: dict[str, Any], attempt_dir: Path) -> dict[str, Any]:
     """The child's part: grade the items; the results document becomes outcome.json."""
-    from app.worker.child import judge_setup
+    from app.worker.run_settings import judge_setup
     from harness.judge_file import grade
 
     files.write_json_atomic(attempt_dir / files.PROGRESS, {"progress": 0.0, "task": spec["suite"]})

@@ -64,7 +64,7 @@ def test_each_turn_is_graded_n_times_sampled_and_scored_by_the_median() -> None:
 def test_the_budget_and_repeats_reach_the_job_and_a_budget_needs_prices(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    from app.worker.child import harness_arguments
+    from app.worker.run_settings import harness_arguments
     from tests.conftest import make_settings
 
     priced = make_settings(

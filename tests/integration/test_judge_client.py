@@ -130,7 +130,7 @@ def test_the_job_child_gets_the_judge_and_its_database_cache(tmp_path: object, d
     from pathlib import Path
 
     from app.judging.cache_store import DatabaseJudgeCache
-    from app.worker.child import harness_arguments
+    from app.worker.run_settings import harness_arguments
     from harness.judged import JudgeSetup
     from tests.conftest import make_settings
 

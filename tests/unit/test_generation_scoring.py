@@ -80,7 +80,7 @@ def test_the_sample_browser_shows_graded_scores_never_right_or_wrong() -> None:
 def test_worker_settings_reach_the_scoring(tmp_path: Path) -> None:
     import inspect
 
-    from app.worker.child import harness_arguments
+    from app.worker.run_settings import harness_arguments
     from harness.runner import run_suite
     from tests.conftest import make_settings
 
